@@ -1,0 +1,251 @@
+"""The backward engine: iterative, dependency-counted, computing only what is needed.
+
+``run_backward`` walks the graph from the roots once to count, for every node, how many
+edges lead into it; a node runs when all of them have delivered their gradient. Gradients
+are Tensors, and derivative formulas are ember ops, so with ``create_graph=True`` the
+backward pass itself is recorded. ``None`` stands for a zero gradient and is never
+materialised. Broadcasting is undone here, in one place, for every node.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .anomaly_mode import AnomalyMode
+from .grad_mode import GradMode
+from .node import AccumulateGrad
+
+
+def _calibrate_refcount() -> int:
+    # The reference count a gradient has when only the engine's buffer and local hold it,
+    # measured in the same shape as the check in _accumulate (interpreters differ here).
+    buffers = {0: [object()]}
+    grads = buffers.pop(0)
+    g = grads[0]
+    return sys.getrefcount(g)
+
+
+_SOLE_OWNER_REFS = _calibrate_refcount()
+
+
+def _owned(g, grads) -> bool:
+    """Whether nothing but the engine holds gradient ``g``, so it may become ``.grad``."""
+    return (sys.getrefcount(g) <= _SOLE_OWNER_REFS and g._base is None
+            and g._data.base is None)
+
+
+def _accumulate(variable, g, create_graph: bool, grads) -> None:
+    old = variable.grad
+    if old is None:
+        if create_graph:
+            variable.grad = g
+        elif _owned(g, grads):
+            variable.grad = g.detach() if g._rg else g
+        else:
+            variable.grad = g.detach().clone()
+    elif create_graph or old._rg or old.shape != g.shape or old.dtype != g.dtype:
+        variable.grad = old + g
+    else:
+        old._data += g._data
+
+
+def _discover(roots):
+    """Count incoming edges of every node reachable from ``roots``; returns the counts."""
+    deps = {}
+    stack = []
+    for node in roots:
+        if node not in deps:
+            deps[node] = 0
+            stack.append(node)
+    while stack:
+        node = stack.pop()
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            if child in deps:
+                deps[child] += 1
+            else:
+                deps[child] = 1
+                stack.append(child)
+    return deps
+
+
+def _needed_nodes(deps, roots, targets):
+    """Nodes from which some target node can be reached (the others need not run)."""
+    order = []
+    remaining = dict(deps)
+    stack = [n for n in dict.fromkeys(roots) if remaining[n] == 0]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for child, _ in node.next_functions:
+            if child is not None:
+                remaining[child] -= 1
+                if remaining[child] == 0:
+                    stack.append(child)
+    needed = set(targets)
+    for node in reversed(order):
+        if node not in needed:
+            for child, _ in node.next_functions:
+                if child in needed:
+                    needed.add(node)
+                    break
+    return needed
+
+
+def _fix_grad(g, meta, node, i):
+    """Sum a broadcast gradient back to its input's shape and cast it to its dtype."""
+    shape, dtype = meta
+    if g.shape != shape:
+        try:
+            g = g.sum_to_size(shape)
+        except RuntimeError:
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                f"{list(g.shape)} but expected shape compatible with {list(shape)}"
+            ) from None
+    if g.dtype is not dtype:
+        g = g.to(dtype)
+    return g
+
+
+def _check_nan(node, outs) -> None:
+    for i, g in enumerate(outs):
+        if g is not None and g.dtype.is_floating_point and bool(g.isnan().any()):
+            msg = f"Function '{node.name()}' returned nan values in its {i}th output."
+            trace = node._anomaly_trace
+            if trace:
+                msg += ("\nError detected in " + node.name() + ". Traceback of forward call "
+                        "that caused the error:\n" + trace)
+            raise RuntimeError(msg)
+
+
+def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
+                 capture=None, accumulate: bool = True, restrict=None):
+    """Run backward from ``roots`` (edges ``(node, output_nr)``) seeded with ``root_grads``.
+
+    capture: optional list of edges whose incoming gradient is returned (``autograd.grad``).
+    accumulate: whether leaves get their ``.grad`` (``backward``) or not (``grad``).
+    restrict: optional edges of the only leaves/tensors to accumulate into.
+    Returns the captured gradients (None where nothing flowed).
+    """
+    root_nodes = [edge[0] for edge in roots]
+    deps = _discover(root_nodes)
+
+    captured = None
+    capture_at = {}
+    if capture is not None:
+        captured = [None] * len(capture)
+        for k, (node, nr) in enumerate(capture):
+            capture_at.setdefault(node, []).append((nr, k))
+    targets = None
+    if restrict is not None:
+        targets = {edge[0] for edge in restrict}
+    elif capture is not None and not accumulate:
+        targets = set(capture_at)
+    needed = _needed_nodes(deps, root_nodes, targets) if targets is not None else None
+
+    buffers = {}
+    for (node, nr), g in zip(roots, root_grads):
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * _num_outputs(node)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+    ready = [n for n in dict.fromkeys(root_nodes) if deps[n] == 0]
+    prev_mode = GradMode.enabled
+    GradMode.enabled = create_graph
+    anomaly = AnomalyMode.enabled and AnomalyMode.check_nan
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            if grads is None:
+                grads = [None] * _num_outputs(node)
+            if node._tensor_pre_hooks is not None:
+                _run_tensor_pre_hooks(node, grads)
+            if node._retain_grad_hooks is not None:
+                _retain_grads(node, grads)
+            if node in capture_at:
+                for nr, k in capture_at[node]:
+                    captured[k] = grads[nr]
+            if node._pre_hooks is not None:
+                for hook in list(node._pre_hooks.values()):
+                    res = hook(tuple(grads))
+                    if res is not None:
+                        grads = list(res)
+            if type(node) is AccumulateGrad:
+                g = grads[0]
+                if accumulate and g is not None and (targets is None or node in targets):
+                    variable = node.variable
+                    if variable is not None:
+                        _accumulate(variable, g, create_graph, grads)
+                continue
+
+            nexts = node.next_functions
+            if needed is not None and node not in needed:
+                outs = None
+            elif all(g is None for g in grads):
+                outs = None
+            else:
+                if needed is None:
+                    needs = tuple(e[0] is not None for e in nexts)
+                else:
+                    needs = tuple(e[0] is not None and e[0] in needed for e in nexts)
+                outs = node.apply(grads, needs)
+                if node._hooks is not None:
+                    for hook in list(node._hooks.values()):
+                        res = hook(tuple(outs), tuple(grads))
+                        if res is not None:
+                            outs = res
+                if anomaly:
+                    _check_nan(node, outs)
+                if not retain_graph:
+                    node.release()
+            meta = getattr(node, "_meta", None)
+            for i, (child, nr) in enumerate(nexts):
+                if child is None:
+                    continue
+                if outs is not None:
+                    g = outs[i]
+                    if g is not None:
+                        if meta is not None and meta[i] is not None:
+                            g = _fix_grad(g, meta[i], node, i)
+                        buf = buffers.get(child)
+                        if buf is None:
+                            buf = buffers[child] = [None] * _num_outputs(child)
+                        prev = buf[nr]
+                        buf[nr] = g if prev is None else prev + g
+                remaining = deps[child] - 1
+                deps[child] = remaining
+                if remaining == 0:
+                    ready.append(child)
+    finally:
+        GradMode.enabled = prev_mode
+    return captured
+
+
+def _num_outputs(node) -> int:
+    return getattr(node, "_num_outputs", 1)
+
+
+def _run_tensor_pre_hooks(node, grads) -> None:
+    for nr, hooks in node._tensor_pre_hooks.items():
+        for hook in list(hooks.values()):
+            if grads[nr] is None:
+                break
+            res = hook(grads[nr])
+            if res is not None:
+                grads[nr] = res
+
+
+def _retain_grads(node, grads) -> None:
+    for nr, ref in node._retain_grad_hooks.items():
+        t = ref()
+        g = grads[nr]
+        if t is None or g is None:
+            continue
+        if t.grad is None:
+            t.grad = g.detach().clone() if not GradMode.enabled else g
+        else:
+            t.grad = t.grad + g

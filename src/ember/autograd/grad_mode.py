@@ -1,0 +1,132 @@
+"""Grad modes: whether ops record a graph, as context managers and decorators."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+__all__ = ["GradMode", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "is_grad_enabled", "is_inference_mode_enabled"]
+
+
+class GradMode:
+    """Process-wide switches read by every op on its hot path (plain class attributes)."""
+
+    enabled = True
+    inference = False
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops currently record the graph for backward."""
+    return GradMode.enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    return GradMode.inference
+
+
+class _ModeContext:
+    """Base of the grad-mode managers: usable as ``with`` block and as decorator."""
+
+    def __call__(self, func):
+        if inspect.isclass(func) or not callable(func):
+            raise TypeError(f"{type(self).__name__} can only decorate functions")
+        if inspect.isgeneratorfunction(func):
+            @functools.wraps(func)
+            def gen_wrapper(*args, **kwargs):
+                gen = func(*args, **kwargs)
+                with self.clone():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self.clone():
+                            gen.close()
+                        raise
+                    with self.clone():
+                        response = gen.send(request)
+            return gen_wrapper
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.clone():
+                return func(*args, **kwargs)
+        return wrapper
+
+    def clone(self):
+        return type(self)()
+
+
+class _BareDecoratable(type):
+    # Lets ``@no_grad`` (without parentheses) decorate a function, as PyTorch allows.
+    def __call__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs and callable(args[0]) and not isinstance(args[0], bool):
+            return type.__call__(cls)(args[0])
+        return type.__call__(cls, *args, **kwargs)
+
+
+class no_grad(_ModeContext, metaclass=_BareDecoratable):
+    """Context manager and decorator that turns graph recording off."""
+
+    def __enter__(self) -> None:
+        self.prev = GradMode.enabled
+        GradMode.enabled = False
+
+    def __exit__(self, *exc) -> None:
+        GradMode.enabled = self.prev
+
+
+class enable_grad(_ModeContext, metaclass=_BareDecoratable):
+    """Context manager and decorator that turns graph recording on (inside ``no_grad``)."""
+
+    def __enter__(self) -> None:
+        self.prev = GradMode.enabled
+        GradMode.enabled = True
+
+    def __exit__(self, *exc) -> None:
+        GradMode.enabled = self.prev
+
+
+class set_grad_enabled(_ModeContext):
+    """Turn graph recording on or off; takes effect at once, and as a context manager."""
+
+    def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled(): argument 'mode' must be bool, not "
+                            f"{type(mode).__name__}")
+        self.prev = GradMode.enabled
+        self.mode = mode
+        GradMode.enabled = mode
+
+    def __enter__(self) -> None:
+        GradMode.enabled = self.mode
+
+    def __exit__(self, *exc) -> None:
+        GradMode.enabled = self.prev
+
+    def __call__(self, func):
+        GradMode.enabled = self.prev  # used as a decorator: __init__ must not leave it set
+        return super().__call__(func)
+
+    def clone(self):
+        return set_grad_enabled(self.mode)
+
+
+class inference_mode(_ModeContext, metaclass=_BareDecoratable):
+    """Like ``no_grad``; tensors made inside are inference tensors that never record."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = mode
+
+    def __enter__(self) -> None:
+        self.prev = (GradMode.enabled, GradMode.inference)
+        if self.mode:
+            GradMode.enabled = False
+            GradMode.inference = True
+
+    def __exit__(self, *exc) -> None:
+        GradMode.enabled, GradMode.inference = self.prev
+
+    def clone(self):
+        return inference_mode(self.mode)

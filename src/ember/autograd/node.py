@@ -1,0 +1,90 @@
+"""Graph nodes: the backward functions that ``grad_fn`` points at.
+
+A node holds ``next_functions`` (one edge per differentiable input: the producing node and
+which of its outputs, or ``(None, 0)``), what its derivative formulas saved, and hooks.
+The engine calls ``apply(grad_outputs, needs)`` and gets one gradient per input back.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from .hooks import add_hook
+
+SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class Node:
+    """Base of every backward function (PyTorch's ``torch.autograd.graph.Node``)."""
+
+    __slots__ = ("next_functions", "_hooks", "_pre_hooks", "_tensor_pre_hooks",
+                 "_retain_grad_hooks", "_anomaly_trace", "_anomaly_parent", "__weakref__")
+
+    def __init__(self, next_functions=()) -> None:
+        self.next_functions = next_functions
+        self._hooks = None
+        self._pre_hooks = None
+        self._tensor_pre_hooks = None
+        self._retain_grad_hooks = None
+        self._anomaly_trace = None
+        self._anomaly_parent = None
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def apply(self, grad_outputs, needs):
+        """Gradients for each input from the gradients of each output."""
+        raise RuntimeError(f"{self.name()} is not differentiable")
+
+    def release(self) -> None:
+        """Free what the node saved for backward (after a backward without retain_graph)."""
+
+    def __call__(self, *grad_outputs):
+        needs = tuple(e[0] is not None for e in self.next_functions)
+        return self.apply(grad_outputs, needs)
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` runs after the node; it may return new grad_inputs."""
+        self._hooks, handle = add_hook(self._hooks, fn)
+        return handle
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` runs before the node; it may return new grad_outputs."""
+        self._pre_hooks, handle = add_hook(self._pre_hooks, fn)
+        return handle
+
+    @property
+    def metadata(self) -> dict:
+        return {}
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+class AccumulateGrad(Node):
+    """The node at a leaf: adds the incoming gradient into ``variable.grad``."""
+
+    __slots__ = ("_variable",)
+
+    def __init__(self, variable) -> None:
+        Node.__init__(self, ())
+        self._variable = weakref.ref(variable)
+
+    @property
+    def variable(self):
+        return self._variable()
+
+    def apply(self, grad_outputs, needs):
+        return ()
+
+
+class GraphRoot(Node):
+    """Stand-in producer for gradients handed to the engine from outside."""
+
+    __slots__ = ()

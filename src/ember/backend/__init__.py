@@ -1,0 +1,105 @@
+"""The only layer that knows NumPy from CuPy.
+
+Everything above calls functions that NumPy and CuPy share, on the array module this
+layer picks for a device; moving arrays between devices happens here too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..device import CPU, device
+
+__all__ = ["np", "cupy", "cuda_available", "array_module", "array_device", "to_device",
+           "device_count", "cuda_version", "cudnn_version", "as_host"]
+
+
+class _Cupy:
+    """Imports CuPy on first use: importing it costs time and fails without a GPU."""
+
+    module = None
+    tried = False
+
+
+def cupy():
+    """The CuPy module, or None where it is not installed or no GPU can be used."""
+    if not _Cupy.tried:
+        _Cupy.tried = True
+        try:
+            import cupy as cp
+
+            if cp.cuda.runtime.getDeviceCount() > 0:
+                _Cupy.module = cp
+        except Exception:  # no CuPy, or CuPy without a usable driver
+            _Cupy.module = None
+    return _Cupy.module
+
+
+def cuda_available() -> bool:
+    return cupy() is not None
+
+
+def device_count() -> int:
+    cp = cupy()
+    return cp.cuda.runtime.getDeviceCount() if cp is not None else 0
+
+
+def cuda_version() -> str | None:
+    cp = cupy()
+    if cp is None:
+        return None
+    v = cp.cuda.runtime.runtimeGetVersion()
+    return f"{v // 1000}.{(v % 1000) // 10}"
+
+
+def cudnn_version() -> int | None:
+    cp = cupy()
+    if cp is None:
+        return None
+    try:
+        from cupy.cuda import cudnn
+
+        return cudnn.getVersion()
+    except Exception:
+        return None
+
+
+def array_module(dev: device):
+    """The array module (numpy or cupy) that holds arrays on ``dev``."""
+    if dev.type == "cpu":
+        return np
+    if dev.type == "cuda":
+        cp = cupy()
+        if cp is None:
+            raise RuntimeError(
+                "Found no NVIDIA driver on your system. Please check that you have an "
+                "NVIDIA GPU and installed a driver and CuPy (pip install 'ember[cuda]')."
+            )
+        return cp
+    raise RuntimeError(f"ember has no backend for device type '{dev.type}'")
+
+
+def array_device(arr) -> device:
+    """The device an array lives on."""
+    if type(arr) is np.ndarray:
+        return CPU
+    return device("cuda", arr.device.id)
+
+
+def as_host(arr) -> np.ndarray:
+    """A NumPy array with the values of ``arr`` (a copy only if it lives on a GPU)."""
+    if type(arr) is np.ndarray:
+        return arr
+    return arr.get()
+
+
+def to_device(arr, dev: device):
+    """``arr`` on ``dev``: the same array if it is already there, else a copy."""
+    if dev.type == "cpu":
+        return as_host(arr)
+    cp = array_module(dev)
+    index = 0 if dev.index is None else dev.index
+    if type(arr) is not np.ndarray and arr.device.id == index:
+        return arr
+    with cp.cuda.Device(index):
+        return cp.asarray(arr)

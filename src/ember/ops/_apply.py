@@ -1,0 +1,173 @@
+"""Running a declared op: dtype promotion, device checks, the forward, and recording.
+
+These are the hot paths: a forward op on a small tensor reads a few attributes, calls one
+array function, wraps the result and (when a graph is being built) makes one node.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.anomaly_mode import AnomalyMode, user_frame
+from ..autograd.grad_mode import GradMode
+from ..dtype import FROM_NUMPY, _Default, bool_, int64, result_type
+from .registry import Bound, record
+
+
+def check_forward(op, inputs, outputs) -> None:
+    """``detect_anomaly(check_forward=True)``: raise at the first op that makes a NaN/Inf."""
+    for out in outputs:
+        d = out._data
+        if d.dtype.kind == "f" and not np.isfinite(d).all():
+            shapes = ", ".join(str(list(x.shape)) if isinstance(x, Bound.Tensor) else repr(x)
+                               for x in inputs)
+            bad = "nan" if np.isnan(d).any() else "inf"
+            raise RuntimeError(
+                f"Function '{op.node_cls.__name__}' produced {bad} values in its forward "
+                f"output (op '{op.name}', inputs: {shapes}).\nCalled from:\n  {user_frame()}"
+            )
+
+
+def broadcast_error(a_shape, b_shape) -> RuntimeError | None:
+    """PyTorch's text for shapes that do not broadcast (None if they do)."""
+    n = max(len(a_shape), len(b_shape))
+    a = (1,) * (n - len(a_shape)) + tuple(a_shape)
+    b = (1,) * (n - len(b_shape)) + tuple(b_shape)
+    for i in range(n - 1, -1, -1):
+        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            return RuntimeError(
+                f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
+                f"non-singleton dimension {i}"
+            )
+    return None
+
+
+def device_error(a, b) -> RuntimeError:
+    return RuntimeError(
+        "Expected all tensors to be on the same device, but found at least two devices, "
+        f"{a.device} and {b.device}!"
+    )
+
+
+def _scalar_operand(ad, b, promote):
+    """Cast the tensor operand for a Python scalar partner, by PyTorch's rules."""
+    kind = ad.dtype.kind
+    if type(b) is float and kind != "f":
+        return ad.astype(_Default.dtype.np)
+    if kind == "b" and type(b) is int:
+        return ad.astype(np.int64)
+    if promote == "float" and kind != "f":
+        return ad.astype(_Default.dtype.np)
+    return ad
+
+
+def _wrap_int_scalar(ad, b):
+    # NumPy refuses Python ints out of range for the array's dtype; PyTorch wraps them.
+    return np.array(b).astype(ad.dtype)
+
+
+def binary(op, a, b, promote: str = "default"):
+    """Apply a two-input op; ``b`` may be a Python scalar. ``promote``: 'default' (PyTorch's
+    result type), 'float' (integer results become the default float dtype)."""
+    Tensor = Bound.Tensor
+    ad = a._data
+    if isinstance(b, Tensor):
+        bd = b._data
+        if ad.dtype is not bd.dtype:
+            dt = result_type(a, b).np
+            if promote == "float" and dt.kind != "f":
+                dt = _Default.dtype.np
+            if ad.dtype is not dt:
+                ad = ad.astype(dt)
+            if bd.dtype is not dt:
+                bd = bd.astype(dt)
+        elif promote == "float" and ad.dtype.kind != "f":
+            ad = ad.astype(_Default.dtype.np)
+            bd = bd.astype(_Default.dtype.np)
+        if type(ad) is not type(bd):
+            if bd.ndim == 0 and type(bd) is np.ndarray:
+                bd = bd.item()
+            elif ad.ndim == 0 and type(ad) is np.ndarray:
+                ad = ad.item()
+            else:
+                raise device_error(a, b)
+        rg = a._rg or b._rg
+    else:
+        if type(b) not in (int, float, bool):
+            return NotImplemented
+        ad = _scalar_operand(ad, b, promote)
+        bd = b
+        rg = a._rg
+    try:
+        out = op.forward(ad, bd)
+    except ValueError:
+        err = broadcast_error(a.shape, np.shape(bd))
+        if err is None:
+            raise
+        raise err from None
+    except OverflowError:
+        out = op.forward(ad, _wrap_int_scalar(ad, b))
+    result = Bound.new(out)
+    if rg and GradMode.enabled:
+        record(op, (a, b), (result,), None)
+    if AnomalyMode.check_forward:
+        check_forward(op, (a, b), (result,))
+    return result
+
+
+def rbinary(op, a, b):
+    """``b <op> a`` for a Python scalar ``b`` (``2 - t``, ``2 / t``, ``2 ** t``)."""
+    if type(b) not in (int, float, bool):
+        return NotImplemented
+    ad = _scalar_operand(a._data, b, "default")
+    out = op.forward(ad, b)
+    result = Bound.new(out)
+    if a._rg and GradMode.enabled:
+        record(op, (a, b), (result,), None)
+    return result
+
+
+def unary(op, x, attrs=None):
+    """Apply a one-input op; ``attrs`` are its keyword attributes."""
+    out = op.forward(x._data) if attrs is None else op.forward(x._data, **attrs)
+    result = Bound.new(out)
+    if x._rg and GradMode.enabled:
+        record(op, (x,), (result,), attrs)
+    if AnomalyMode.check_forward:
+        check_forward(op, (x,), (result,))
+    return result
+
+
+def apply(op, inputs, attrs=None, *, nondiff_outputs=0):
+    """Apply an op over several inputs (Tensors or scalars) with keyword attributes.
+
+    The forward returns one array or a tuple; the last ``nondiff_outputs`` outputs (e.g. the
+    indices of ``max``) never require grad.
+    """
+    Tensor = Bound.Tensor
+    arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+    out = op.forward(*arrays) if attrs is None else op.forward(*arrays, **attrs)
+    if isinstance(out, tuple):
+        results = tuple(Bound.new(o) for o in out)
+    else:
+        results = (Bound.new(out),)
+    if GradMode.enabled and any(isinstance(x, Tensor) and x._rg for x in inputs):
+        diff = results[:len(results) - nondiff_outputs]
+        record(op, inputs, diff, attrs)
+    if AnomalyMode.check_forward:
+        check_forward(op, inputs, results[:len(results) - nondiff_outputs])
+    return results if isinstance(out, tuple) else results[0]
+
+
+def promote_arrays(*tensors):
+    """The arrays of ``tensors`` cast to their PyTorch result dtype."""
+    dt = result_type(*tensors).np
+    return [t._data if t._data.dtype is dt else t._data.astype(dt) for t in tensors]
+
+
+def dtype_of(array):
+    return FROM_NUMPY[array.dtype]
+
+
+__all__ = ["binary", "rbinary", "unary", "apply", "broadcast_error", "device_error",
+           "promote_arrays", "dtype_of", "bool_", "int64"]

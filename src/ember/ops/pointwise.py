@@ -1,0 +1,425 @@
+"""Elementwise ops: arithmetic, unary math, comparisons and logic.
+
+Each declaration pairs the forward (on arrays) with the derivative of each input (on
+Tensors), as in PyTorch's derivatives.yaml.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import array_module
+from ._apply import apply, binary, rbinary, unary
+from .registry import Bound, defop
+
+
+def not_implemented(name: str):
+    """A formula for an op whose derivative PyTorch does not define either."""
+    def formula(grad):
+        raise RuntimeError(f"the derivative for '{name}' is not implemented.")
+    return formula
+
+
+# ---- arithmetic ------------------------------------------------------------------------
+ADD = defop("add", inputs=("self", "other"), forward=np.add, derivatives={
+    "self": lambda grad: grad,
+    "other": lambda grad: grad,
+})
+SUB = defop("sub", inputs=("self", "other"), forward=np.subtract, derivatives={
+    "self": lambda grad: grad,
+    "other": lambda grad: -grad,
+})
+RSUB = defop("rsub", inputs=("self", "other"), node="RsubBackward1",
+             forward=lambda a, b: np.subtract(b, a), derivatives={
+                 "self": lambda grad: -grad,
+             })
+MUL = defop("mul", inputs=("self", "other"), forward=np.multiply, derivatives={
+    "self": lambda grad, other: grad * other,
+    "other": lambda grad, self: grad * self,
+})
+DIV = defop("div", inputs=("self", "other"), forward=np.true_divide, derivatives={
+    "self": lambda grad, other: grad / other,
+    "other": lambda grad, self, other: -grad * self / (other * other),
+})
+FLOOR_DIVIDE = defop("floor_divide", inputs=("self", "other"), node="NotImplemented",
+                     forward=np.floor_divide, derivatives={
+                         "self": not_implemented("floor_divide"),
+                         "other": not_implemented("floor_divide"),
+                     })
+REMAINDER = defop("remainder", inputs=("self", "other"), forward=np.remainder, derivatives={
+    "self": lambda grad: grad,
+    "other": lambda grad, self, other: -grad * floor_divide(self, other),
+})
+
+
+def _pow_self(grad, self, exponent):
+    if isinstance(exponent, (int, float)) and exponent == 0:
+        return grad * 0
+    return grad * exponent * self ** (exponent - 1)
+
+
+def _pow_exponent(grad, self, result):
+    # d/dy x**y = x**y * log(x); PyTorch defines it as 0 where x == 0 and y >= 0.
+    if isinstance(self, (int, float)):
+        return grad * result * float(np.log(self)) if self != 0 else grad * 0
+    return grad * where(self == 0, 0.0, result * self.log())
+
+
+POW = defop("pow", inputs=("self", "exponent"), forward=np.power, derivatives={
+    "self": _pow_self,
+})
+POW_TENSOR = defop("pow", inputs=("self", "exponent"), node="PowBackward1", forward=np.power,
+                   derivatives={
+                       "self": _pow_self,
+                       "exponent": _pow_exponent,
+                   })
+RPOW = defop("pow", inputs=("exponent", "self"), node="PowBackward2",
+             forward=lambda e, s: np.power(s, e), derivatives={
+                 "exponent": _pow_exponent,
+             })
+MAXIMUM = defop("maximum", inputs=("self", "other"), forward=np.maximum, derivatives={
+    "self": lambda grad, self, other: where(self == other, grad / 2, where(self > other, grad, 0.0)),
+    "other": lambda grad, self, other: where(self == other, grad / 2, where(self < other, grad, 0.0)),
+})
+MINIMUM = defop("minimum", inputs=("self", "other"), forward=np.minimum, derivatives={
+    "self": lambda grad, self, other: where(self == other, grad / 2, where(self < other, grad, 0.0)),
+    "other": lambda grad, self, other: where(self == other, grad / 2, where(self > other, grad, 0.0)),
+})
+
+
+def add(input, other, *, alpha=1):
+    """``input + alpha * other``, broadcasting by PyTorch's rules."""
+    if alpha != 1:
+        other = other * alpha
+    return binary(ADD, input, other)
+
+
+def sub(input, other, *, alpha=1):
+    """``input - alpha * other``."""
+    if alpha != 1:
+        other = other * alpha
+    return binary(SUB, input, other)
+
+
+def rsub(input, other, *, alpha=1):
+    """``other - alpha * input`` (``other`` a Python scalar)."""
+    if alpha != 1:
+        input = input * alpha
+    return rbinary(RSUB, input, other)
+
+
+def mul(input, other):
+    return binary(MUL, input, other)
+
+
+def div(input, other, *, rounding_mode=None):
+    """True division, or ``rounding_mode='floor'``/``'trunc'`` division."""
+    if rounding_mode is None:
+        return binary(DIV, input, other, promote="float")
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        q = binary(DIV, input, other, promote="float")
+        return q.trunc().to(input.dtype) if not input.dtype.is_floating_point else q.trunc()
+    raise RuntimeError(
+        f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+        f"'{rounding_mode}'"
+    )
+
+
+def floor_divide(input, other):
+    if not isinstance(input, Bound.Tensor):
+        return rbinary(FLOOR_DIVIDE_R, other, input)
+    return binary(FLOOR_DIVIDE, input, other)
+
+
+FLOOR_DIVIDE_R = defop("floor_divide", inputs=("self", "other"), node="NotImplemented",
+                       forward=lambda a, b: np.floor_divide(b, a))
+REMAINDER_R = defop("remainder", inputs=("self", "other"), node="RemainderBackward1",
+                    forward=lambda a, b: np.remainder(b, a), derivatives={
+                        "self": lambda grad, self, other: -grad * floor_divide(other, self),
+                    })
+
+
+def remainder(input, other):
+    if not isinstance(input, Bound.Tensor):
+        return rbinary(REMAINDER_R, other, input)
+    return binary(REMAINDER, input, other)
+
+
+def _check_int_pow(input, exponent) -> None:
+    if input.dtype.is_floating_point or input.dtype.name == "bool":
+        return
+    if isinstance(exponent, int) and exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+
+
+def pow(input, exponent):
+    """``input ** exponent`` for a Tensor or Python-scalar base or exponent."""
+    if not isinstance(input, Bound.Tensor):
+        return rbinary(RPOW, exponent, input)
+    if isinstance(exponent, Bound.Tensor):
+        return binary(POW_TENSOR, input, exponent)
+    _check_int_pow(input, exponent)
+    return binary(POW, input, exponent)
+
+
+def maximum(input, other):
+    return binary(MAXIMUM, input, other)
+
+
+def minimum(input, other):
+    return binary(MINIMUM, input, other)
+
+
+# ---- unary math ------------------------------------------------------------------------
+NEG = defop("neg", forward=np.negative, derivatives={"self": lambda grad: -grad})
+ABS = defop("abs", forward=np.abs, derivatives={"self": lambda grad, self: grad * self.sign()})
+SIGN = defop("sign", forward=np.sign, derivatives={"self": lambda grad: grad * 0})
+EXP = defop("exp", forward=np.exp, derivatives={"self": lambda grad, result: grad * result})
+LOG = defop("log", forward=np.log, derivatives={"self": lambda grad, self: grad / self})
+SQRT = defop("sqrt", forward=np.sqrt, derivatives={
+    "self": lambda grad, result: grad / (2 * result)})
+RECIPROCAL = defop("reciprocal", forward=np.reciprocal, derivatives={
+    "self": lambda grad, result: -grad * result * result})
+SIN = defop("sin", forward=np.sin, derivatives={"self": lambda grad, self: grad * self.cos()})
+COS = defop("cos", forward=np.cos, derivatives={"self": lambda grad, self: -grad * self.sin()})
+TANH = defop("tanh", forward=np.tanh, derivatives={
+    "self": lambda grad, result: grad * (1 - result * result)})
+
+
+def _sigmoid_forward(x):
+    # exp of a large negative argument overflows harmlessly to inf; 1/(1+inf) is 0.
+    with np.errstate(over="ignore"):
+        return np.reciprocal(1 + np.exp(-x))
+
+
+SIGMOID = defop("sigmoid", forward=_sigmoid_forward, derivatives={
+    "self": lambda grad, result: grad * result * (1 - result)})
+RELU = defop("relu", forward=lambda x: np.maximum(x, 0, dtype=x.dtype), derivatives={
+    "self": lambda grad, result: where(result > 0, grad, 0.0)})
+TRUNC = defop("trunc", forward=np.trunc, derivatives={"self": lambda grad: grad * 0})
+FLOOR = defop("floor", forward=np.floor, derivatives={"self": lambda grad: grad * 0})
+CEIL = defop("ceil", forward=np.ceil, derivatives={"self": lambda grad: grad * 0})
+ROUND = defop("round", forward=np.round, derivatives={"self": lambda grad: grad * 0})
+
+
+def _float_input(x):
+    # Integer tensors go through floating math in the default dtype, as in PyTorch.
+    if x.dtype.is_floating_point:
+        return x
+    from ..dtype import get_default_dtype
+    return x.to(get_default_dtype())
+
+
+def neg(input):
+    if input.dtype.name == "bool":
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return unary(NEG, input)
+
+
+def abs(input):
+    return unary(ABS, input)
+
+
+def sign(input):
+    return unary(SIGN, input)
+
+
+def exp(input):
+    return unary(EXP, _float_input(input))
+
+
+def log(input):
+    return unary(LOG, _float_input(input))
+
+
+def sqrt(input):
+    return unary(SQRT, _float_input(input))
+
+
+def reciprocal(input):
+    return unary(RECIPROCAL, _float_input(input))
+
+
+def sin(input):
+    return unary(SIN, _float_input(input))
+
+
+def cos(input):
+    return unary(COS, _float_input(input))
+
+
+def tanh(input):
+    return unary(TANH, _float_input(input))
+
+
+def sigmoid(input):
+    return unary(SIGMOID, _float_input(input))
+
+
+def relu(input):
+    if input.dtype.name == "bool":
+        raise RuntimeError('"clamp_min_scalar_cpu" not implemented for \'Bool\'')
+    return unary(RELU, input)
+
+
+def trunc(input):
+    return unary(TRUNC, input)
+
+
+def floor(input):
+    return unary(FLOOR, input)
+
+
+def ceil(input):
+    return unary(CEIL, input)
+
+
+def round(input):
+    return unary(ROUND, input)
+
+
+# ---- clamp and where -------------------------------------------------------------------
+def _clamp_forward(x, min=None, max=None):
+    if min is not None and max is not None:
+        return np.minimum(np.maximum(x, min), max).astype(x.dtype, copy=False)
+    if min is not None:
+        return np.maximum(x, min).astype(x.dtype, copy=False)
+    return np.minimum(x, max).astype(x.dtype, copy=False)
+
+
+def _clamp_grad(grad, self, min, max):
+    if min is not None and max is not None:
+        mask = (self >= min) & (self <= max)
+    elif min is not None:
+        mask = self >= min
+    else:
+        mask = self <= max
+    return where(mask, grad, 0.0)
+
+
+CLAMP = defop("clamp", node="ClampBackward1", forward=_clamp_forward, derivatives={
+    "self": _clamp_grad})
+
+
+def clamp(input, min=None, max=None):
+    """Clamp every element into ``[min, max]``; either bound may be None (not both)."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None"
+                           .replace("torch.", "ember."))
+    if isinstance(min, Bound.Tensor) or isinstance(max, Bound.Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    if (isinstance(min, float) or isinstance(max, float)) and not input.dtype.is_floating_point:
+        input = _float_input(input)
+    return unary(CLAMP, input, {"min": min, "max": max})
+
+
+WHERE = defop("where", inputs=("condition", "self", "other"), forward=np.where, derivatives={
+    "self": lambda grad, condition: where(condition, grad, 0.0),
+    "other": lambda grad, condition: where(condition, 0.0, grad),
+})
+
+
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` holds, else ``other``; scalars allowed for either."""
+    Tensor = Bound.Tensor
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    if not isinstance(condition, Tensor) or condition.dtype.name != "bool":
+        got = condition.dtype if isinstance(condition, Tensor) else type(condition).__name__
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {str(got).replace('ember.', '').capitalize()}")
+    from ..dtype import result_type
+    dt = result_type(*(x for x in (input, other)))
+    if isinstance(input, Tensor) and input.dtype is not dt:
+        input = input.to(dt)
+    if isinstance(other, Tensor) and other.dtype is not dt:
+        other = other.to(dt)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = Bound.new(array_module(condition.device).asarray(input, dtype=dt.np))
+    return apply(WHERE, (condition, input, other))
+
+
+# ---- comparisons and logic (never differentiable) ----------------------------------------
+def _compare(fn):
+    def op(input, other):
+        Tensor = Bound.Tensor
+        if isinstance(other, Tensor):
+            a, b = input._data, other._data
+            if a.dtype is not b.dtype:
+                from ..dtype import result_type
+                dt = result_type(input, other).np
+                a, b = a.astype(dt, copy=False), b.astype(dt, copy=False)
+        elif type(other) in (int, float, bool):
+            a, b = input._data, other
+        else:
+            return NotImplemented
+        try:
+            return Bound.new(fn(a, b))
+        except ValueError:
+            from ._apply import broadcast_error
+            err = broadcast_error(input.shape, np.shape(b))
+            if err is None:
+                raise
+            raise err from None
+    op.__name__ = fn.__name__
+    return op
+
+
+eq = _compare(np.equal)
+ne = _compare(np.not_equal)
+lt = _compare(np.less)
+le = _compare(np.less_equal)
+gt = _compare(np.greater)
+ge = _compare(np.greater_equal)
+logical_and = _compare(np.logical_and)
+logical_or = _compare(np.logical_or)
+logical_xor = _compare(np.logical_xor)
+
+
+def _bitwise(fn, name):
+    def op(input, other):
+        Tensor = Bound.Tensor
+        if input.dtype.is_floating_point or (isinstance(other, Tensor)
+                                             and other.dtype.is_floating_point):
+            raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
+        b = other._data if isinstance(other, Tensor) else other
+        return Bound.new(fn(input._data, b))
+    return op
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+
+
+def logical_not(input):
+    return Bound.new(np.logical_not(input._data))
+
+
+def bitwise_not(input):
+    if input.dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return Bound.new(np.invert(input._data))
+
+
+def isnan(input):
+    return Bound.new(np.isnan(input._data))
+
+
+def isinf(input):
+    return Bound.new(np.isinf(input._data))
+
+
+def isfinite(input):
+    return Bound.new(np.isfinite(input._data))

@@ -1,0 +1,298 @@
+"""Reductions: sum, mean, prod, max, min, amax, amin, and ``sum_to_size``."""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from ..dtype import get_default_dtype
+from ._apply import apply, unary
+from .pointwise import where
+from .dims import normalize_dim, normalize_dims
+from .registry import Bound, defop
+
+return_types_max = namedtuple("max", ["values", "indices"])
+return_types_min = namedtuple("min", ["values", "indices"])
+
+
+def expand_reduced(grad, self_shape, dims, keepdim):
+    """Broadcast the gradient of a reduction back over the reduced dims."""
+    if not keepdim and len(self_shape):
+        for d in sorted(dims):
+            grad = grad.unsqueeze(d)
+    return grad.expand(self_shape)
+
+
+def _sum_forward(x, dims, keepdim, dtype):
+    return np.sum(x, axis=dims, keepdims=keepdim, dtype=dtype)
+
+
+SUM = defop("sum", forward=_sum_forward, derivatives={
+    "self": lambda grad, self_shape, dims, keepdim: expand_reduced(grad, self_shape, dims, keepdim),
+})
+SUM_DIM = defop("sum", node="SumBackward1", forward=_sum_forward, derivatives={
+    "self": lambda grad, self_shape, dims, keepdim: expand_reduced(grad, self_shape, dims, keepdim),
+})
+
+
+def _sum_dtype(x, dtype):
+    if dtype is not None:
+        return dtype.np
+    return np.int64 if x.dtype.kind in "biu" else None
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum over all elements, or over ``dim`` (an int or a tuple of ints)."""
+    dims = normalize_dims(dim, input.ndim)
+    op = SUM if dim is None else SUM_DIM
+    return unary(op, input, {"dims": dims, "keepdim": keepdim,
+                             "dtype": _sum_dtype(input._data, dtype)})
+
+
+def _mean_check(input, dtype, name="mean"):
+    dt = dtype or input.dtype
+    if not dt.is_floating_point:
+        raise RuntimeError(
+            f"{name}(): could not infer output dtype. Input dtype must be either a floating "
+            f"point or complex dtype. Got: {_type_name(dt)}"
+        )
+
+
+def _type_name(dt) -> str:
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half"}[dt.name]
+
+
+def _mean_forward(x, dims, keepdim, dtype):
+    if x.size == 0 or any(x.shape[d] == 0 for d in dims):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.mean(x, axis=dims, keepdims=keepdim, dtype=dtype)
+    return np.mean(x, axis=dims, keepdims=keepdim, dtype=dtype)
+
+
+def _mean_grad(grad, self_shape, dims, keepdim):
+    n = math.prod(self_shape[d] for d in dims) if self_shape else 1
+    return expand_reduced(grad, self_shape, dims, keepdim) / n
+
+
+MEAN = defop("mean", forward=_mean_forward, derivatives={"self": _mean_grad})
+MEAN_DIM = defop("mean", node="MeanBackward1", forward=_mean_forward,
+                 derivatives={"self": _mean_grad})
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean over all elements or over ``dim``; floating dtypes only, as in PyTorch."""
+    _mean_check(input, dtype)
+    dims = normalize_dims(dim, input.ndim)
+    op = MEAN if dim is None else MEAN_DIM
+    return unary(op, input, {"dims": dims, "keepdim": keepdim,
+                             "dtype": dtype.np if dtype is not None else None})
+
+
+def _prod_forward(x, dims, keepdim, dtype):
+    return np.prod(x, axis=dims, keepdims=keepdim, dtype=dtype)
+
+
+def _prod_grad(grad, self, result, dims, keepdim):
+    # Product of all other elements, exact where some elements are zero.
+    shape = self.shape
+    is_zero = self == 0
+    safe = where(is_zero, 1.0, self)
+    result_k = expand_reduced(result, shape, dims, keepdim)
+    grad_k = expand_reduced(grad, shape, dims, keepdim)
+    zeros = expand_reduced(is_zero.sum(dims, keepdim=True), shape, dims, True)
+    nonzero_prod = expand_reduced(safe.prod_dims(dims, keepdim=True), shape, dims, True)
+    others = where(is_zero, where(zeros == 1, nonzero_prod, 0.0), result_k / safe)
+    return grad_k * others
+
+
+PROD = defop("prod", forward=_prod_forward, derivatives={"self": _prod_grad})
+PROD_DIM = defop("prod", node="ProdBackward1", forward=_prod_forward,
+                 derivatives={"self": _prod_grad})
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements, or along ``dim``."""
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError("prod(): argument 'dim' must be int, not " + type(dim).__name__)
+    dims = normalize_dims(dim, input.ndim)
+    op = PROD if dim is None else PROD_DIM
+    return unary(op, input, {"dims": dims, "keepdim": keepdim,
+                             "dtype": _sum_dtype(input._data, dtype)})
+
+
+def prod_dims(input, dims, keepdim=False):
+    """Product over several dims (used by derivative formulas)."""
+    return unary(PROD_DIM, input, {"dims": tuple(dims), "keepdim": keepdim, "dtype": None})
+
+
+def _evenly_distribute(grad, self, result, dims, keepdim):
+    # The gradient of max/min/amax/amin is shared equally between tied elements.
+    shape = self.shape
+    mask = self == expand_reduced(result, shape, dims, keepdim)
+    count = expand_reduced(mask.sum(dims, keepdim=True), shape, dims, True)
+    return where(mask, expand_reduced(grad, shape, dims, keepdim) / count, 0.0)
+
+
+def _empty_check(input, name, dims):
+    if input.numel() == 0:
+        if dims is None:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        for d in dims:
+            if input.ndim and input.shape[d] == 0:
+                raise IndexError(
+                    f"{name}(): Expected reduction dim {d} to have non-zero size."
+                )
+
+
+AMAX = defop("amax", forward=lambda x, dims, keepdim: np.amax(x, axis=dims, keepdims=keepdim),
+             derivatives={"self": _evenly_distribute})
+AMIN = defop("amin", forward=lambda x, dims, keepdim: np.amin(x, axis=dims, keepdims=keepdim),
+             derivatives={"self": _evenly_distribute})
+MAX_ALL = defop("max", node="MaxBackward1",
+                forward=lambda x, dims, keepdim: np.amax(x, axis=dims, keepdims=keepdim),
+                derivatives={"self": _evenly_distribute})
+MIN_ALL = defop("min", node="MinBackward1",
+                forward=lambda x, dims, keepdim: np.amin(x, axis=dims, keepdims=keepdim),
+                derivatives={"self": _evenly_distribute})
+
+
+def _select_grad(grad, self_shape, dim, keepdim, indices):
+    # Route the gradient to the selected position along ``dim``.
+    if not keepdim and len(self_shape):
+        grad = grad.unsqueeze(dim)
+        indices = indices.unsqueeze(dim)
+    iota_shape = [1] * len(self_shape)
+    if self_shape:
+        iota_shape[dim] = self_shape[dim]
+    xp = np if type(grad._data) is np.ndarray else None
+    iota = np.arange(self_shape[dim] if self_shape else 1).reshape(iota_shape or ())
+    if xp is None:
+        from ..backend import to_device
+        iota = to_device(iota, grad.device)
+    onehot = Bound.new(iota == indices._data)
+    return where(onehot, grad.expand(self_shape), 0.0)
+
+
+def _max_dim_forward(x, dim, keepdim, indices=None, largest=True):
+    idx = np.argmax(x, axis=dim, keepdims=True) if largest else np.argmin(x, axis=dim,
+                                                                            keepdims=True)
+    values = np.take_along_axis(x, idx, axis=dim)
+    if not keepdim:
+        values = values.squeeze(dim)
+        idx = idx.squeeze(dim)
+    return values, idx.astype(np.int64, copy=False)
+
+
+MAX_DIM = defop("max", node="MaxBackward0", forward=_max_dim_forward,
+                derivatives={"self": _select_grad})
+MIN_DIM = defop("min", node="MinBackward0",
+                forward=lambda x, dim, keepdim, indices=None:
+                _max_dim_forward(x, dim, keepdim, largest=False),
+                derivatives={"self": _select_grad})
+
+
+def _reduce_extreme(input, dim, keepdim, name, all_op, dim_op, pairwise, result_cls):
+    Tensor = Bound.Tensor
+    if isinstance(dim, Tensor):
+        return pairwise(input, dim)
+    if input.dtype.name == "bool" and name in ("max", "min"):
+        pass
+    if dim is None:
+        _empty_check(input, name, None)
+        return unary(all_op, input, {"dims": tuple(range(input.ndim)), "keepdim": False})
+    d = normalize_dim(dim, input.ndim)
+    _empty_check(input, name, (d,))
+    x = input._data
+    if input.ndim == 0:
+        values = input.clone() if not input._rg else input * 1
+        return result_cls(values, Bound.new(np.zeros((), dtype=np.int64)))
+    values, idx = dim_op.forward(x, d, keepdim)
+    indices = Bound.new(idx)
+    out = Bound.new(values)
+    from ..autograd.grad_mode import GradMode
+    from .registry import record
+    if input._rg and GradMode.enabled:
+        record(dim_op, (input,), (out,), {"dim": d, "keepdim": keepdim, "indices": indices})
+    return result_cls(out, indices)
+
+
+def max(input, dim=None, keepdim=False):
+    """The largest element; with ``dim``, ``(values, indices)``; with a Tensor, ``maximum``."""
+    from .pointwise import maximum
+    return _reduce_extreme(input, dim, keepdim, "max", MAX_ALL, MAX_DIM, maximum,
+                           return_types_max)
+
+
+def min(input, dim=None, keepdim=False):
+    """The smallest element; with ``dim``, ``(values, indices)``; with a Tensor, ``minimum``."""
+    from .pointwise import minimum
+    return _reduce_extreme(input, dim, keepdim, "min", MIN_ALL, MIN_DIM, minimum,
+                           return_types_min)
+
+
+def amax(input, dim=(), keepdim=False):
+    dims = normalize_dims(dim if dim != () else None, input.ndim)
+    _empty_check(input, "amax", dims)
+    return unary(AMAX, input, {"dims": dims, "keepdim": keepdim})
+
+
+def amin(input, dim=(), keepdim=False):
+    dims = normalize_dims(dim if dim != () else None, input.ndim)
+    _empty_check(input, "amin", dims)
+    return unary(AMIN, input, {"dims": dims, "keepdim": keepdim})
+
+
+def argmax(input, dim=None, keepdim=False):
+    x = input._data
+    if dim is None:
+        return Bound.new(np.asarray(np.argmax(x), dtype=np.int64))
+    d = normalize_dim(dim, input.ndim)
+    return Bound.new(np.argmax(x, axis=d, keepdims=keepdim).astype(np.int64))
+
+
+def argmin(input, dim=None, keepdim=False):
+    x = input._data
+    if dim is None:
+        return Bound.new(np.asarray(np.argmin(x), dtype=np.int64))
+    d = normalize_dim(dim, input.ndim)
+    return Bound.new(np.argmin(x, axis=d, keepdims=keepdim).astype(np.int64))
+
+
+def _sum_to_size_forward(x, shape):
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
+    out = np.sum(x, axis=axes, keepdims=True) if axes else x
+    return out.reshape(shape)
+
+
+SUM_TO_SIZE = defop("sum_to_size", node="SumToSizeBackward0", forward=_sum_to_size_forward,
+                    derivatives={"self": lambda grad, self_shape: grad.expand(self_shape)})
+
+
+def sum_to_size(input, *size):
+    """Sum ``input`` down to ``size`` (the shape it was broadcast from)."""
+    shape = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else tuple(size)
+    if tuple(input.shape) == shape:
+        return input
+    n = len(shape)
+    ok = n <= input.ndim and all(
+        s == 1 or s == t for s, t in zip(shape, input.shape[input.ndim - n:]))
+    if not ok:
+        raise RuntimeError(f"size {{{', '.join(map(str, shape))}}} is not expandable to size "
+                           f"{{{', '.join(map(str, input.shape))}}}.")
+    return unary(SUM_TO_SIZE, input, {"shape": shape})
+
+
+def default_float():
+    return get_default_dtype()
+
+
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin",
+           "sum_to_size", "apply"]

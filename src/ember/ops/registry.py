@@ -1,0 +1,283 @@
+"""How an op is declared: its forward on arrays and its derivative for each input, together.
+
+``defop`` is ember's derivatives.yaml. A declaration names the op, its tensor inputs, a
+forward function over arrays, and one formula per differentiable input. A formula is a
+function whose parameter names say what it needs: ``grad`` (the output's gradient), input
+names (``self``, ``other``, ...), ``<input>_shape``, ``result`` (the output, saved instead of
+the input where that is cheaper), ``result1`` ... for further outputs, and the op's keyword
+attributes. The registry saves exactly those values when the op is recorded, makes the
+node class (``MulBackward0``), and at backward calls the formulas with ember Tensors, so
+every derivative is itself differentiable.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from ..autograd.anomaly_mode import AnomalyMode, forward_trace
+from ..autograd.node import SECOND_BACKWARD, AccumulateGrad, Node
+from ..dtype import FROM_NUMPY
+
+
+class Bound:
+    """The Tensor class, bound by ``tensor.py`` (ops sit below it in the layering)."""
+
+    Tensor = None
+    new = None  # fast constructor: new(array) -> Tensor without grad
+
+
+class OpDef:
+    """One declared op: forward, derivative formulas, what to save, and its node class."""
+
+    __slots__ = ("name", "inputs", "forward", "formulas", "saved", "node_cls", "view",
+                 "num_outputs", "saves_result")
+
+    def __repr__(self) -> str:
+        return f"OpDef({self.name})"
+
+
+# Where each saved name comes from: (kind, index or attribute name).
+_INPUT, _SHAPE, _RESULT, _ATTR = range(4)
+
+
+def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str | None = None,
+          view: bool = False, outputs: int = 1) -> OpDef:
+    """Declare an op. ``derivatives`` maps an input name to its formula (or None)."""
+    derivatives = derivatives or {}
+    unknown = set(derivatives) - set(inputs)
+    if unknown:
+        raise ValueError(f"{name}: derivatives for unknown inputs {sorted(unknown)}")
+    op = OpDef()
+    op.name = name
+    op.inputs = tuple(inputs)
+    op.forward = forward
+    op.view = view
+    op.num_outputs = outputs
+    saved = {}
+    formulas = []
+    for inp in inputs:
+        fn = derivatives.get(inp)
+        if fn is None:
+            formulas.append(None)
+            continue
+        params = list(inspect.signature(fn).parameters)
+        if not params or params[0] != "grad":
+            raise ValueError(f"{name}: formula for {inp} must take 'grad' first")
+        slots = []
+        for p in params[1:]:
+            if p not in saved:
+                saved[p] = (len(saved), _source(p, inputs))
+            slots.append(saved[p][0])
+        formulas.append((fn, tuple(slots)))
+    op.formulas = tuple(formulas)
+    op.saved = tuple(src for _, src in saved.values())
+    op.saves_result = any(kind == _RESULT for kind, _ in op.saved)
+    node_name = node or "".join(w.capitalize() for w in name.split("_")) + "Backward0"
+    op.node_cls = type(node_name, (OpNode,), {"__slots__": (), "_op": op})
+    return op
+
+
+def _source(param: str, inputs) -> tuple[int, object]:
+    if param in inputs:
+        return (_INPUT, inputs.index(param))
+    if param.endswith("_shape") and param[:-6] in inputs:
+        return (_SHAPE, inputs.index(param[:-6]))
+    if param == "result":
+        return (_RESULT, 0)
+    if param.startswith("result") and param[6:].isdigit():
+        return (_RESULT, int(param[6:]))
+    return (_ATTR, param)
+
+
+def _version_error(t, version: int, node) -> RuntimeError:
+    producer = t._grad_fn
+    where = (f", which is output {t._output_nr} of {producer.name()}," if producer is not None
+             else "")
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{_type_string(t)} {list(t.shape)}]{where} is at version "
+        f"{t._vc[0]}; expected version {version} instead. Hint: enable anomaly detection to "
+        "find the operation that failed to compute its gradient, with "
+        "ember.autograd.set_detect_anomaly(True)."
+    )
+
+
+def _type_string(t) -> str:
+    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+             "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+             "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+    prefix = "ember." if t._data.__class__.__module__ == "numpy" else "ember.cuda."
+    return prefix + names[t.dtype.name]
+
+
+class OpNode(Node):
+    """A node made by a declared op: it holds the saved values its formulas asked for."""
+
+    __slots__ = ("_saved", "_versions", "_meta", "_attrs")
+    _op: OpDef
+
+    def __init__(self) -> None:  # nodes are filled in by ``record``
+        raise TypeError("nodes are created by ops")
+
+    def release(self) -> None:
+        if self._saved is not None and self._op.saved:
+            self._saved = None
+
+    def _unpack(self):
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(SECOND_BACKWARD)
+        versions = self._versions
+        if versions is None:
+            return saved
+        values = list(saved)
+        for i, version in versions:
+            v = saved[i]
+            if type(v) is _SavedResult:
+                if v.counter[0] != version:
+                    raise _version_error(v.unpack(self), version, self)
+                values[i] = v.unpack(self)
+            elif v._vc[0] != version:
+                raise _version_error(v, version, self)
+        return values
+
+    def apply(self, grad_outputs, needs):
+        op = self._op
+        values = self._unpack() if op.saved else ()
+        grad = grad_outputs[0] if op.num_outputs == 1 else grad_outputs
+        out = []
+        for formula, need in zip(op.formulas, needs):
+            if formula is None or not need:
+                out.append(None)
+                continue
+            fn, slots = formula
+            out.append(fn(grad, *[values[s] for s in slots]))
+        return out
+
+    @property
+    def _saved_tensors(self):
+        return tuple(v for v in self._unpack() if isinstance(v, Bound.Tensor))
+
+    def __getattr__(self, name):
+        # PyTorch exposes saved values as ``_saved_<name>``; so do we.
+        if name.startswith("_saved_"):
+            key = name[7:]
+            op = type(self)._op
+            for i, (kind, where) in enumerate(op.saved):
+                if (kind == _INPUT and op.inputs[where] == key) or \
+                        (kind == _ATTR and where == key) or \
+                        (kind == _RESULT and key == ("result" if where == 0 else f"result{where}")):
+                    return self._unpack()[i]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+
+class _SavedResult:
+    """An output saved by its own node: kept as the array, re-wrapped on unpack.
+
+    Saving the output Tensor itself would make a cycle (output -> node -> output).
+    """
+
+    __slots__ = ("data", "counter", "output_nr")
+
+    def __init__(self, data, counter, output_nr) -> None:
+        self.data = data
+        self.counter = counter
+        self.output_nr = output_nr
+
+    def unpack(self, node):
+        t = Bound.new(self.data)
+        t._rg = True
+        t._grad_fn = node
+        t._output_nr = self.output_nr
+        t._vc = self.counter
+        return t
+
+
+def edge_of(t):
+    """The edge a tensor contributes to a new node: its producer, its accumulator, or none."""
+    fn = t._grad_fn
+    if fn is not None:
+        if t._base is not None:
+            fn = t.grad_fn  # a view whose base changed in place regenerates its grad_fn
+        return (fn, t._output_nr)
+    if t._rg:
+        acc = t._accumulator
+        if acc is None:
+            acc = t._accumulator = AccumulateGrad(t)
+        return (acc, 0)
+    return (None, 0)
+
+
+def record(op: OpDef, inputs, outputs, attrs):
+    """Make ``op``'s node for a forward call and hook it to ``outputs``.
+
+    inputs: the op's inputs in declaration order (Tensors, or Python scalars that take no
+    gradient); outputs: the output Tensors (differentiable first); attrs: keyword attributes.
+    """
+    if outputs[0]._data.dtype.kind not in "fc":
+        return None  # only floating-point results take part in autograd
+    Tensor = Bound.Tensor
+    node = object.__new__(op.node_cls)
+    node._hooks = node._pre_hooks = node._tensor_pre_hooks = None
+    node._retain_grad_hooks = node._anomaly_trace = node._anomaly_parent = None
+    node._attrs = attrs
+    edges = []
+    meta = None
+    out0 = outputs[0]
+    for k, x in enumerate(inputs):
+        if isinstance(x, Tensor):
+            edges.append(edge_of(x))
+            xd = x._data
+            if edges[-1][0] is not None and (xd.shape != out0._data.shape
+                                             or xd.dtype is not out0._data.dtype):
+                if meta is None:
+                    meta = [None] * len(inputs)
+                meta[k] = (x.shape, x.dtype)
+        else:
+            edges.append((None, 0))
+    node.next_functions = tuple(edges)
+    node._meta = meta
+    if op.saved:
+        saved = []
+        versions = []
+        for i, (kind, where) in enumerate(op.saved):
+            if kind == _INPUT:
+                x = inputs[where]
+                if isinstance(x, Tensor):
+                    vc = x._vc
+                    if vc is None:
+                        vc = x._vc = [0]
+                    versions.append((i, vc[0]))
+                saved.append(x)
+            elif kind == _SHAPE:
+                x = inputs[where]
+                saved.append(x.shape if isinstance(x, Tensor) else ())
+            elif kind == _RESULT:
+                out = outputs[where]
+                vc = out._vc
+                if vc is None:
+                    vc = out._vc = [0]
+                saved.append(_SavedResult(out._data, vc, where))
+                versions.append((i, vc[0]))
+            else:
+                saved.append(attrs[where])
+        node._saved = tuple(saved)
+        node._versions = tuple(versions) if versions else None
+    else:
+        node._saved = ()
+        node._versions = None
+    if AnomalyMode.enabled:
+        node._anomaly_trace = forward_trace()
+    for nr, out in enumerate(outputs):
+        out._rg = True
+        out._grad_fn = node
+        out._output_nr = nr
+    return node
+
+
+def set_num_outputs(cls, n: int) -> None:
+    cls._num_outputs = n
+
+
+def dtype_of(array):
+    return FROM_NUMPY[array.dtype]

@@ -1,0 +1,372 @@
+"""Shape and view ops. Views share storage and the version counter with their base.
+
+A view remembers how it was made from its base (a chain of ``(function, args)`` steps) so
+that after an in-place change its ``grad_fn`` can be regenerated from the base, as
+PyTorch's view replay does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.grad_mode import GradMode
+from ._apply import unary
+from .dims import normalize_dim
+from .registry import Bound, defop, record
+
+
+def view_apply(op, x, attrs, replay):
+    """Run view op ``op`` on ``x``: the result aliases ``x``'s storage."""
+    out = Bound.new(op.forward(x._data, **attrs))
+    base = x._base
+    if base is None:
+        base = x
+        chain = ((replay, attrs),)
+    else:
+        chain = x._view[0] + ((replay, attrs),)
+    vc = base._vc
+    if vc is None:
+        vc = base._vc = [0]
+    out._base = base
+    out._vc = vc
+    out._view = (chain, vc[0])
+    if x._rg and GradMode.enabled:
+        record(op, (x,), (out,), attrs)
+    return out
+
+
+def replay_view(t, chain):
+    """Apply a view chain (as stored on a view) to ``t``."""
+    for fn, attrs in chain:
+        t = fn(t, **attrs)
+    return t
+
+
+# ---- shape arithmetic --------------------------------------------------------------------
+def infer_shape(shape, numel: int) -> tuple[int, ...]:
+    """Resolve one ``-1`` in ``shape`` against ``numel``, with PyTorch's errors."""
+    shape = tuple(int(s) for s in shape)
+    neg = [i for i, s in enumerate(shape) if s == -1]
+    if len(neg) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    for s in shape:
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s}")
+    known = math.prod(s for s in shape if s != -1)
+    if neg:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = shape[:neg[0]] + (numel // known,) + shape[neg[0] + 1:]
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def shape_arg(args) -> tuple:
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` or ``f(Size)``."""
+    if len(args) == 1 and not isinstance(args[0], int):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _view_forward(x, shape):
+    try:
+        return x.reshape(shape, copy=False)
+    except (ValueError, AttributeError, TypeError):
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        ) from None
+
+
+VIEW = defop("view", forward=_view_forward, derivatives={
+    "self": lambda grad, self_shape: grad.reshape(self_shape)})
+UNSAFE_VIEW = defop("_unsafe_view", forward=lambda x, shape: x.reshape(shape),
+                    derivatives={"self": lambda grad, self_shape: grad.reshape(self_shape)})
+
+
+def view(input, *shape):
+    """A view of ``input`` with a new shape (no copy; fails where strides do not allow)."""
+    shape = infer_shape(shape_arg(shape), input.numel())
+    return view_apply(VIEW, input, {"shape": shape}, view)
+
+
+def _viewable(x, shape) -> bool:
+    try:
+        x.reshape(shape, copy=False)
+        return True
+    except (ValueError, AttributeError, TypeError):
+        return False
+
+
+def reshape(input, *shape):
+    """``input`` with a new shape: a view where possible, else a copy."""
+    shape = infer_shape(shape_arg(shape), input.numel())
+    if _viewable(input._data, shape):
+        return view_apply(VIEW, input, {"shape": shape}, view)
+    return unary(UNSAFE_VIEW, input, {"shape": shape})
+
+
+TRANSPOSE = defop("transpose", forward=lambda x, dim0, dim1: x.swapaxes(dim0, dim1),
+                  derivatives={"self": lambda grad, dim0, dim1: grad.transpose(dim0, dim1)})
+
+
+def transpose(input, dim0: int, dim1: int):
+    """Swap dims ``dim0`` and ``dim1`` (a view)."""
+    n = input.ndim
+    d0, d1 = normalize_dim(dim0, n), normalize_dim(dim1, n)
+    if n == 0:
+        return view_apply(VIEW, input, {"shape": ()}, view)
+    return view_apply(TRANSPOSE, input, {"dim0": d0, "dim1": d1}, transpose)
+
+
+def _inverse(perm):
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return tuple(inv)
+
+
+PERMUTE = defop("permute", forward=lambda x, dims: x.transpose(dims),
+                derivatives={"self": lambda grad, dims: grad.permute(_inverse(dims))})
+
+
+def permute(input, *dims):
+    """Reorder the dims of ``input`` (a view)."""
+    dims = shape_arg(dims)
+    if len(dims) != input.ndim:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {input.ndim} is "
+            f"not equal to len(dims) = {len(dims)}"
+        )
+    norm = tuple(normalize_dim(d, input.ndim) for d in dims)
+    if len(set(norm)) != len(norm):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return view_apply(PERMUTE, input, {"dims": norm}, permute)
+
+
+T_OP = defop("t", forward=lambda x: x.T, derivatives={"self": lambda grad: grad.t()})
+
+
+def t(input):
+    """Transpose a tensor of at most 2 dims."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{input.ndim}D")
+    return view_apply(T_OP, input, {}, t)
+
+
+def _squeeze_forward(x, dims):
+    return x.squeeze(axis=dims) if dims else x.reshape(x.shape)
+
+
+SQUEEZE = defop("squeeze", forward=_squeeze_forward, derivatives={
+    "self": lambda grad, self_shape: grad.reshape(self_shape)})
+SQUEEZE_DIM = defop("squeeze", node="SqueezeBackward1", forward=_squeeze_forward, derivatives={
+    "self": lambda grad, self_shape: grad.reshape(self_shape)})
+
+
+def squeeze(input, dim=None):
+    """Remove size-1 dims (all, or the given one(s))."""
+    shape = input.shape
+    if dim is None:
+        dims = tuple(i for i, s in enumerate(shape) if s == 1)
+        return view_apply(SQUEEZE, input, {"dims": dims}, squeeze)
+    dl = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = tuple(normalize_dim(d, input.ndim) for d in dl)
+    dims = tuple(d for d in dims if input.ndim and shape[d] == 1)
+    return view_apply(SQUEEZE_DIM, input, {"dims": dims}, _squeeze_dims)
+
+
+def _squeeze_dims(input, dims):
+    return view_apply(SQUEEZE_DIM, input, {"dims": dims}, _squeeze_dims)
+
+
+UNSQUEEZE = defop("unsqueeze", forward=lambda x, dim: np.expand_dims(x, dim),
+                  derivatives={"self": lambda grad, dim: grad.squeeze(dim)})
+
+
+def unsqueeze(input, dim: int):
+    """Insert a size-1 dim at ``dim`` (a view)."""
+    n = input.ndim + 1
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return view_apply(UNSQUEEZE, input, {"dim": dim % n}, unsqueeze)
+
+
+EXPAND = defop("expand", forward=lambda x, shape: np.broadcast_to(x, shape),
+               derivatives={"self": lambda grad, self_shape: grad.sum_to_size(self_shape)})
+
+
+def expand(input, *sizes):
+    """Broadcast size-1 dims to ``sizes`` without copying (-1 keeps a dim)."""
+    sizes = shape_arg(sizes)
+    shape = input.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(
+            f"expand({_type_name(input)}{{{list(shape)}}}, size={list(sizes)}): the number of "
+            "sizes provided (" + str(len(sizes)) + ") must be greater or equal to the number "
+            "of dimensions in the tensor (" + str(len(shape)) + ")"
+        )
+    lead = len(sizes) - len(shape)
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
+                    "non-existing dimension " + str(i))
+            target.append(s)
+            continue
+        cur = shape[i - lead]
+        if s == -1:
+            target.append(cur)
+        elif cur == s or cur == 1:
+            target.append(s)
+        else:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({cur}) "
+                f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                f"{list(shape)}"
+            )
+    return view_apply(EXPAND, input, {"shape": tuple(target)}, _expand_to)
+
+
+def _expand_to(input, shape):
+    return view_apply(EXPAND, input, {"shape": shape}, _expand_to)
+
+
+def _type_name(t) -> str:
+    return {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor"}.get(
+        t.dtype.name, "torch.Tensor").replace("torch.", "ember.")
+
+
+def _zeros_with(grad, shape):
+    return np.zeros_like(grad, shape=shape)
+
+
+def _select_backward_forward(g, shape, dim, index):
+    out = _zeros_with(g, shape)
+    out[(slice(None),) * dim + (index,)] = g
+    return out
+
+
+SELECT_BACKWARD = defop("select_backward", forward=_select_backward_forward, derivatives={
+    "self": lambda grad, dim, index: grad.select(dim, index)})
+SELECT = defop("select", forward=lambda x, dim, index: x[(slice(None),) * dim + (index,)],
+               derivatives={
+                   "self": lambda grad, self_shape, dim, index: unary(
+                       SELECT_BACKWARD, grad, {"shape": self_shape, "dim": dim, "index": index}),
+               })
+
+
+def select(input, dim: int, index: int):
+    """The slice of ``input`` at ``index`` along ``dim`` (a view, one dim fewer)."""
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = normalize_dim(dim, input.ndim)
+    size = input.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {d}")
+    return view_apply(SELECT, input, {"dim": d, "index": index % size}, select)
+
+
+def _slice_backward_forward(g, shape, dim, start, stop, step):
+    out = _zeros_with(g, shape)
+    out[(slice(None),) * dim + (slice(start, stop, step),)] = g
+    return out
+
+
+SLICE_BACKWARD = defop("slice_backward", forward=_slice_backward_forward, derivatives={
+    "self": lambda grad, dim, start, stop, step: slice_dim(grad, dim, start, stop, step)})
+SLICE = defop("slice",
+              forward=lambda x, dim, start, stop, step:
+              x[(slice(None),) * dim + (slice(start, stop, step),)],
+              derivatives={
+                  "self": lambda grad, self_shape, dim, start, stop, step: unary(
+                      SLICE_BACKWARD, grad, {"shape": self_shape, "dim": dim, "start": start,
+                                             "stop": stop, "step": step}),
+              })
+
+
+def slice_dim(input, dim: int, start, stop, step=1):
+    """``input[..., start:stop:step, ...]`` along ``dim`` (a view)."""
+    if step is not None and step <= 0:
+        raise ValueError("step must be greater than zero")
+    d = normalize_dim(dim, input.ndim)
+    start, stop, step = slice(start, stop, step).indices(input.shape[d])
+    stop = max(stop, start)
+    return view_apply(SLICE, input, {"dim": d, "start": start, "stop": stop, "step": step},
+                      slice_dim)
+
+
+def narrow(input, dim: int, start: int, length: int):
+    """``length`` elements of ``input`` from ``start`` along ``dim`` (a view)."""
+    d = normalize_dim(dim, input.ndim)
+    size = input.shape[d]
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                           f"({size}).")
+    return slice_dim(input, d, start, start + length, 1)
+
+
+ALIAS = defop("alias", forward=lambda x: x.view(), derivatives={"self": lambda grad: grad})
+
+
+def alias(input):
+    return view_apply(ALIAS, input, {}, alias)
+
+
+CLONE = defop("clone", forward=lambda x, memory_format=None: x.copy(),
+              derivatives={"self": lambda grad: grad})
+
+
+def clone(input, *, memory_format=None):
+    """A copy of ``input`` that is part of the graph (its gradient flows back)."""
+    return unary(CLONE, input, {"memory_format": memory_format})
+
+
+def contiguous(input, memory_format=None):
+    """``input`` itself if it is contiguous in memory, else a contiguous copy."""
+    if input._data.flags.c_contiguous:
+        return input
+    return clone(input)
+
+
+TO_COPY = defop("_to_copy", forward=lambda x, dtype: x.astype(dtype),
+                derivatives={"self": lambda grad: grad})
+
+
+def to_dtype(input, dtype, copy: bool = False):
+    """``input`` converted to ``dtype`` (itself when it already has it, unless ``copy``)."""
+    if input.dtype is dtype and not copy:
+        return input
+    return unary(TO_COPY, input, {"dtype": dtype.np})
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1):
+    """Merge dims ``start_dim`` to ``end_dim`` into one."""
+    if input.ndim == 0:
+        return reshape(input, 1)
+    s = normalize_dim(start_dim, input.ndim)
+    e = normalize_dim(end_dim, input.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    shape = input.shape
+    return reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+
+
+def unflatten(input, dim: int, sizes):
+    d = normalize_dim(dim, input.ndim)
+    shape = input.shape
+    sizes = infer_shape(sizes, shape[d])
+    return view(input, shape[:d] + tuple(sizes) + shape[d + 1:])

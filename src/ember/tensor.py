@@ -1,0 +1,940 @@
+"""``Tensor``: an array with a dtype and device, autograd fields, and Python operators.
+
+The array is a NumPy array on the CPU or a CuPy array on a GPU. Views share the array's
+memory (and a version counter) with their base. Every operator calls an op from ``ops``.
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+
+import numpy as np
+
+from . import ops
+from ._tensor_str import format_tensor
+from .autograd import api as autograd_api
+from .autograd.grad_mode import GradMode
+from .backend import array_device, as_host, to_device
+from .device import CPU, device
+from .dtype import FROM_NUMPY, _Default, dtype, get_default_dtype
+from .ops import pointwise as P
+from .ops._apply import binary, rbinary
+from .ops.inplace import (
+    bump_version, check_inplace_allowed, inplace, inplace_binary,
+)
+from .ops.registry import Bound, edge_of, record
+from .ops.shape import replay_view, shape_arg
+from .size import Size
+
+_new_object = object.__new__
+_ndarray = np.ndarray
+
+
+def _as_array(data):
+    # NumPy returns scalars, not 0-d arrays, from full reductions and 0-d arithmetic.
+    if isinstance(data, np.generic):
+        return np.asarray(data)
+    return data
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations applied to it."""
+
+    __slots__ = ("_data", "_rg", "grad", "_grad_fn", "_output_nr", "_vc", "_base", "_view",
+                 "_accumulator", "__weakref__")
+    __array_priority__ = 1000  # NumPy scalars defer to Tensor's reflected operators
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Tensor and args:
+            raise TypeError("use ember.tensor(data) to make a tensor from data")
+        return _new_object(cls)
+
+    # ---- construction --------------------------------------------------------------------
+    @staticmethod
+    def _make(data, requires_grad: bool = False) -> Tensor:
+        if data.__class__ is not _ndarray:
+            data = _as_array(data)
+        t = _new_object(Tensor)
+        t._data = data
+        t._rg = requires_grad
+        t.grad = None
+        t._grad_fn = None
+        t._output_nr = 0
+        t._vc = None
+        t._base = None
+        t._view = None
+        t._accumulator = None
+        return t
+
+    # ---- attributes ----------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        """The shape as ``ember.Size``, or the size of dim ``dim``."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[ops.dims.normalize_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self) -> dtype:
+        return FROM_NUMPY[self._data.dtype]
+
+    @property
+    def device(self) -> device:
+        return CPU if type(self._data) is np.ndarray else array_device(self._data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return type(self._data) is not np.ndarray
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._data.nbytes)
+
+    def stride(self, dim: int | None = None):
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[ops.dims.normalize_dim(dim, self.ndim)]
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return False
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user, and for those that do not require grad."""
+        return self._grad_fn is None or not self._rg
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set whether autograd records operations on this (leaf) tensor; returns self."""
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        self._rg = bool(requires_grad)
+        return self
+
+    @property
+    def grad_fn(self):
+        """The node that made this tensor (None for leaves)."""
+        fn = self._grad_fn
+        view = self._view
+        if view is not None and view[1] != self._vc[0]:
+            base = self._base
+            if base._rg:
+                with _enable_grad():
+                    regenerated = replay_view(base, view[0])
+                self._grad_fn = fn = regenerated._grad_fn
+                self._output_nr = 0
+                self._rg = True
+            self._view = (view[0], self._vc[0])
+        return fn
+
+    @property
+    def _version(self) -> int:
+        return 0 if self._vc is None else self._vc[0]
+
+    @property
+    def _is_view(self) -> bool:
+        return self._base is not None
+
+    def _is_view_fn(self) -> bool:
+        return self._base is not None
+
+    @property
+    def data(self) -> Tensor:
+        """The same storage as a tensor that does not require grad."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+        self._data = value._data
+
+    # ---- conversions ---------------------------------------------------------------------
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        return self._data.item() if type(self._data) is np.ndarray else \
+            as_host(self._data).item()
+
+    def tolist(self):
+        return as_host(self._data).tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as a NumPy array sharing memory (CPU tensors that do not require grad)."""
+        if force:
+            return as_host(self._data)
+        if self._rg:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        if type(self._data) is not np.ndarray:
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
+                            "Tensor.cpu() to copy the tensor to host memory first.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        if self._rg:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        arr = as_host(self._data)
+        return arr if dtype is None else arr.astype(dtype)
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """Convert to a dtype and/or move to a device: ``to(dtype)``, ``to(device)``,
+        ``to(device, dtype)``, ``to(other_tensor)``."""
+        dt, dev, copy = None, None, kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        for a in args:
+            if isinstance(a, dtype):
+                dt = a
+            elif isinstance(a, (str, device, int)) and not isinstance(a, bool):
+                dev = device(a)
+            elif isinstance(a, Tensor):
+                dt, dev = a.dtype, a.device
+            else:
+                raise TypeError(f"to() received an invalid combination of arguments - got "
+                                f"({type(a).__name__})")
+        if "dtype" in kwargs:
+            dt = kwargs.pop("dtype")
+        if "device" in kwargs:
+            d = kwargs.pop("device")
+            dev = device(d) if d is not None else None
+        if kwargs:
+            raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        out = self
+        if dev is not None and (dev.type != out.device.type or
+                                (dev.index is not None and dev != out.device)):
+            out = _to_device(out, dev)
+        if dt is not None:
+            out = ops.to_dtype(out, dt, copy=copy and out is self)
+        elif copy and out is self:
+            out = ops.clone(out)
+        return out
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
+        if device is None:
+            device = "cuda"
+        elif isinstance(device, int):
+            device = f"cuda:{device}"
+        return self.to(device)
+
+    def float(self) -> Tensor:
+        return ops.to_dtype(self, _dt.float32)
+
+    def double(self) -> Tensor:
+        return ops.to_dtype(self, _dt.float64)
+
+    def half(self) -> Tensor:
+        return ops.to_dtype(self, _dt.float16)
+
+    def long(self) -> Tensor:
+        return ops.to_dtype(self, _dt.int64)
+
+    def int(self) -> Tensor:
+        return ops.to_dtype(self, _dt.int32)
+
+    def short(self) -> Tensor:
+        return ops.to_dtype(self, _dt.int16)
+
+    def char(self) -> Tensor:
+        return ops.to_dtype(self, _dt.int8)
+
+    def byte(self) -> Tensor:
+        return ops.to_dtype(self, _dt.uint8)
+
+    def bool(self) -> Tensor:
+        return ops.to_dtype(self, _dt.bool_)
+
+    def type(self, dtype=None, non_blocking: bool = False):
+        """The type name (``'ember.FloatTensor'``) or, given a dtype, a converted tensor."""
+        if dtype is None:
+            return _type_name(self)
+        if isinstance(dtype, str):
+            dtype = _TYPE_BY_NAME[dtype.replace("torch.", "ember.")]
+        return ops.to_dtype(self, dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return ops.to_dtype(self, other.dtype)
+
+    def clone(self, *, memory_format=None) -> Tensor:
+        return ops.clone(self)
+
+    def contiguous(self, memory_format=None) -> Tensor:
+        return ops.contiguous(self)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing storage (and version counter) that is out of the graph."""
+        out = Tensor._make(self._data)
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        out._vc = vc
+        return out
+
+    def detach_(self) -> Tensor:
+        """Take this tensor out of the graph, making it a leaf."""
+        if self._base is not None and self._rg:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._grad_fn = None
+        self._rg = False
+        self._output_nr = 0
+        return self
+
+    # ---- autograd ------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Accumulate the gradient of this tensor w.r.t. graph leaves into their ``.grad``."""
+        autograd_api.backward((self,), None if gradient is None else (gradient,), retain_graph,
+                            create_graph, inputs=inputs)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.is_leaf:
+            return
+        node = self.grad_fn
+        if node._retain_grad_hooks is None:
+            node._retain_grad_hooks = {}
+        node._retain_grad_hooks[self._output_nr] = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        if self.is_leaf:
+            return False
+        hooks = self._grad_fn._retain_grad_hooks
+        return hooks is not None and self._output_nr in hooks
+
+    def register_hook(self, hook):
+        """``hook(grad)`` runs when this tensor's gradient is computed; it may return a new
+        gradient. Returns a handle whose ``remove()`` takes the hook off."""
+        from .autograd.hooks import add_hook
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if self.is_leaf:
+            node, nr = edge_of(self)
+        else:
+            node, nr = self.grad_fn, self._output_nr
+        if node._tensor_pre_hooks is None:
+            node._tensor_pre_hooks = {}
+        hooks, handle = add_hook(node._tensor_pre_hooks.get(nr), hook)
+        node._tensor_pre_hooks[nr] = hooks
+        return handle
+
+    # ---- printing ------------------------------------------------------------------------
+    def __repr__(self, *, tensor_contents=None) -> str:
+        fn = self.grad_fn
+        dev = self.device
+        return format_tensor(
+            as_host(self._data), dtype_name=self.dtype.name,
+            default_dtype_name=_Default.dtype.name,
+            device=None if dev.type == "cpu" else str(dev),
+            grad_fn_name=fn.name() if fn is not None and self._rg else None,
+            requires_grad=self._rg and fn is None,
+        )
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    # ---- Python protocol -----------------------------------------------------------------
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self.select(0, i) for i in range(self._data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __getitem__(self, index):
+        return ops.indexing.getitem(self, index)
+
+    def __setitem__(self, index, value) -> None:
+        ops.indexing.setitem(self, index, value)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (as_host(self._data), self._rg))
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.  If you were "
+                               "attempting to deepcopy a module, this may be because of a "
+                               "torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        out = Tensor._make(self._data.copy(), self._rg)
+        if self.grad is not None:
+            out.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = out
+        return out
+
+    # ---- arithmetic operators -------------------------------------------------------------
+    def __add__(self, other):
+        return binary(P.ADD, self, other)
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return binary(P.SUB, self, other)
+
+    def __rsub__(self, other):
+        return rbinary(P.RSUB, self, other)
+
+    def __mul__(self, other):
+        return binary(P.MUL, self, other)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return binary(P.DIV, self, other, "float")
+
+    def __rtruediv__(self, other):
+        if type(other) not in (int, float, bool):
+            return NotImplemented
+        return P.reciprocal(self) * other
+
+    def __floordiv__(self, other):
+        return P.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return P.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return P.remainder(self, other)
+
+    def __rmod__(self, other):
+        return P.remainder(other, self)
+
+    def __pow__(self, exponent):
+        return P.pow(self, exponent)
+
+    def __rpow__(self, base):
+        if type(base) not in (int, float, bool):
+            return NotImplemented
+        return P.pow(base, self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return NotImplemented
+
+    def __neg__(self):
+        return P.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return P.abs(self)
+
+    def __invert__(self):
+        return P.bitwise_not(self)
+
+    def __and__(self, other):
+        return P.bitwise_and(self, other)
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return P.bitwise_or(self, other)
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        return P.bitwise_xor(self, other)
+
+    __rxor__ = __xor__
+
+    def __eq__(self, other):
+        return P.eq(self, other)
+
+    def __ne__(self, other):
+        return P.ne(self, other)
+
+    def __lt__(self, other):
+        return P.lt(self, other)
+
+    def __le__(self, other):
+        return P.le(self, other)
+
+    def __gt__(self, other):
+        return P.gt(self, other)
+
+    def __ge__(self, other):
+        return P.ge(self, other)
+
+    # ---- in-place operators ---------------------------------------------------------------
+    def __iadd__(self, other):
+        return inplace_binary(self, P.ADD, other)
+
+    def __isub__(self, other):
+        return inplace_binary(self, P.SUB, other)
+
+    def __imul__(self, other):
+        return inplace_binary(self, P.MUL, other)
+
+    def __itruediv__(self, other):
+        return inplace_binary(self, P.DIV, other, "float")
+
+    def add_(self, other, *, alpha=1):
+        return inplace_binary(self, P.ADD, other * alpha if alpha != 1 else other)
+
+    def sub_(self, other, *, alpha=1):
+        return inplace_binary(self, P.SUB, other * alpha if alpha != 1 else other)
+
+    def mul_(self, other):
+        return inplace_binary(self, P.MUL, other)
+
+    def div_(self, other, *, rounding_mode=None):
+        if rounding_mode is not None:
+            return inplace(self, P.div, other, rounding_mode=rounding_mode)
+        return inplace_binary(self, P.DIV, other, "float")
+
+    def pow_(self, exponent):
+        return inplace(self, P.pow, exponent)
+
+    def zero_(self):
+        return ops.zero_(self)
+
+    def fill_(self, value):
+        return ops.fill_(self, value)
+
+    def copy_(self, src, non_blocking: bool = False):
+        return ops.copy_(self, src)
+
+    def clamp_(self, min=None, max=None):
+        return inplace(self, P.clamp, min, max)
+
+    clip_ = clamp_
+
+    def neg_(self):
+        return inplace(self, P.neg)
+
+    def abs_(self):
+        return inplace(self, P.abs)
+
+    def exp_(self):
+        return inplace(self, P.exp)
+
+    def log_(self):
+        return inplace(self, P.log)
+
+    def sqrt_(self):
+        return inplace(self, P.sqrt)
+
+    def sin_(self):
+        return inplace(self, P.sin)
+
+    def cos_(self):
+        return inplace(self, P.cos)
+
+    def tanh_(self):
+        return inplace(self, P.tanh)
+
+    def sigmoid_(self):
+        return inplace(self, P.sigmoid)
+
+    def relu_(self):
+        return inplace(self, P.relu)
+
+    def floor_(self):
+        return inplace(self, P.floor)
+
+    def remainder_(self, other):
+        return inplace(self, P.remainder, other)
+
+    def floor_divide_(self, other):
+        return inplace(self, P.floor_divide, other)
+
+    # ---- math methods ---------------------------------------------------------------------
+    def add(self, other, *, alpha=1):
+        return P.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return P.sub(self, other, alpha=alpha)
+
+    subtract = sub
+
+    def mul(self, other):
+        return binary(P.MUL, self, other)
+
+    multiply = mul
+
+    def div(self, other, *, rounding_mode=None):
+        return P.div(self, other, rounding_mode=rounding_mode)
+
+    divide = div
+    true_divide = div
+
+    def floor_divide(self, other):
+        return P.floor_divide(self, other)
+
+    def remainder(self, other):
+        return P.remainder(self, other)
+
+    def pow(self, exponent):
+        return P.pow(self, exponent)
+
+    def neg(self):
+        return P.neg(self)
+
+    negative = neg
+
+    def abs(self):
+        return P.abs(self)
+
+    absolute = abs
+
+    def sign(self):
+        return P.sign(self)
+
+    def exp(self):
+        return P.exp(self)
+
+    def log(self):
+        return P.log(self)
+
+    def sqrt(self):
+        return P.sqrt(self)
+
+    def reciprocal(self):
+        return P.reciprocal(self)
+
+    def sin(self):
+        return P.sin(self)
+
+    def cos(self):
+        return P.cos(self)
+
+    def tanh(self):
+        return P.tanh(self)
+
+    def sigmoid(self):
+        return P.sigmoid(self)
+
+    def relu(self):
+        return P.relu(self)
+
+    def trunc(self):
+        return P.trunc(self)
+
+    def floor(self):
+        return P.floor(self)
+
+    def ceil(self):
+        return P.ceil(self)
+
+    def round(self):
+        return P.round(self)
+
+    def clamp(self, min=None, max=None):
+        return P.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return P.maximum(self, other)
+
+    def minimum(self, other):
+        return P.minimum(self, other)
+
+    def where(self, condition, other):
+        return P.where(condition, self, other)
+
+    def eq(self, other):
+        return P.eq(self, other)
+
+    def ne(self, other):
+        return P.ne(self, other)
+
+    def lt(self, other):
+        return P.lt(self, other)
+
+    def le(self, other):
+        return P.le(self, other)
+
+    def gt(self, other):
+        return P.gt(self, other)
+
+    def ge(self, other):
+        return P.ge(self, other)
+
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+    def equal(self, other) -> bool:
+        return bool(self.shape == other.shape and (self == other).all())
+
+    def logical_and(self, other):
+        return P.logical_and(self, other)
+
+    def logical_or(self, other):
+        return P.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return P.logical_xor(self, other)
+
+    def logical_not(self):
+        return P.logical_not(self)
+
+    def isnan(self):
+        return P.isnan(self)
+
+    def isinf(self):
+        return P.isinf(self)
+
+    def isfinite(self):
+        return P.isfinite(self)
+
+    def all(self, dim=None, keepdim: bool = False):
+        return _bool_reduce(self, np.all, dim, keepdim)
+
+    def any(self, dim=None, keepdim: bool = False):
+        return _bool_reduce(self, np.any, dim, keepdim)
+
+    def nonzero(self, *, as_tuple: bool = False):
+        idx = np.nonzero(self._data if self.ndim else self._data.reshape(1))
+        if as_tuple:
+            return tuple(Tensor._make(i.astype(np.int64)) for i in idx)
+        return Tensor._make(np.stack(idx, axis=1).astype(np.int64))
+
+    # ---- reductions -----------------------------------------------------------------------
+    def sum(self, dim=None, keepdim: bool = False, *, dtype=None):
+        return ops.sum(self, dim, keepdim, dtype=dtype)
+
+    def mean(self, dim=None, keepdim: bool = False, *, dtype=None):
+        return ops.mean(self, dim, keepdim, dtype=dtype)
+
+    def prod(self, dim=None, keepdim: bool = False, *, dtype=None):
+        return ops.prod(self, dim, keepdim, dtype=dtype)
+
+    def prod_dims(self, dims, keepdim: bool = False):
+        return ops.reduction.prod_dims(self, dims, keepdim)
+
+    def max(self, dim=None, keepdim: bool = False):
+        return ops.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim: bool = False):
+        return ops.min(self, dim, keepdim)
+
+    def amax(self, dim=(), keepdim: bool = False):
+        return ops.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim: bool = False):
+        return ops.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim: bool = False):
+        return ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim: bool = False):
+        return ops.argmin(self, dim, keepdim)
+
+    def sum_to_size(self, *size):
+        return ops.sum_to_size(self, *size)
+
+    # ---- matrix products ------------------------------------------------------------------
+    def matmul(self, other):
+        return ops.matmul(self, other)
+
+    def mm(self, mat2):
+        return ops.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return ops.bmm(self, mat2)
+
+    def mv(self, vec):
+        return ops.mv(self, vec)
+
+    def dot(self, other):
+        return ops.dot(self, other)
+
+    # ---- shape and views ------------------------------------------------------------------
+    def view(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], dtype):
+            raise NotImplementedError("view(dtype) reinterpretation is not supported yet")
+        return ops.view(self, *shape)
+
+    def view_as(self, other):
+        return ops.view(self, other.shape)
+
+    def reshape(self, *shape):
+        return ops.reshape(self, *shape)
+
+    def reshape_as(self, other):
+        return ops.reshape(self, other.shape)
+
+    def transpose(self, dim0: int, dim1: int):
+        return ops.transpose(self, dim0, dim1)
+
+    swapaxes = transpose
+
+    def permute(self, *dims):
+        return ops.permute(self, *dims)
+
+    def t(self):
+        return ops.t(self)
+
+    @property
+    def T(self):
+        if self.ndim <= 2:
+            return ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+        return ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of "
+                               f"matrices. Got {self.ndim}-D tensor.")
+        return ops.transpose(self, -2, -1)
+
+    def squeeze(self, dim=None):
+        return ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int):
+        return ops.unsqueeze(self, dim)
+
+    def expand(self, *sizes):
+        return ops.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return ops.expand(self, other.shape)
+
+    def narrow(self, dim: int, start: int, length: int):
+        return ops.narrow(self, dim, start, length)
+
+    def select(self, dim: int, index: int):
+        return ops.select(self, dim, index)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        return ops.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim: int, sizes):
+        return ops.unflatten(self, dim, sizes)
+
+    def ravel(self):
+        return ops.reshape(self, -1)
+
+
+def _bool_reduce(t, fn, dim, keepdim):
+    if dim is None:
+        return Tensor._make(np.asarray(fn(t._data)))
+    d = ops.dims.normalize_dim(dim, t.ndim)
+    return Tensor._make(np.asarray(fn(t._data, axis=d, keepdims=keepdim)))
+
+
+def _to_device(t, dev):
+    out = Tensor._make(to_device(t._data, dev))
+    if t._rg and GradMode.enabled:
+        record(_TO_DEVICE, (t,), (out,), {"device": t.device})
+    return out
+
+
+_TO_DEVICE = ops.defop("_to_copy", forward=lambda x, device: x,
+                       derivatives={"self": lambda grad, device: grad.to(device)})
+
+
+class _enable_grad:
+    def __enter__(self):
+        self.prev = GradMode.enabled
+        GradMode.enabled = True
+
+    def __exit__(self, *exc):
+        GradMode.enabled = self.prev
+
+
+_dt = sys.modules[__name__.rpartition('.')[0] + '.dtype']
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+_TYPE_BY_NAME = {f"ember.{v}": getattr(_dt, k if k != "bool" else "bool_")
+                 for k, v in _TYPE_NAMES.items()}
+
+
+def _type_name(t) -> str:
+    prefix = "ember." if not t.is_cuda else "ember.cuda."
+    return prefix + _TYPE_NAMES[t.dtype.name]
+
+
+def _rebuild(array, requires_grad):
+    return Tensor._make(np.array(array), requires_grad)
+
+
+Bound.Tensor = Tensor
+Bound.new = Tensor._make
+
+__all__ = ["Tensor", "get_default_dtype"]
