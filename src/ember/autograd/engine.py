@@ -10,8 +10,10 @@ materialised. Broadcasting is undone here, in one place, for every node.
 from __future__ import annotations
 
 import sys
+import warnings
 
 from .anomaly_mode import AnomalyMode
+from .batching import apply_batched, fix_batched_grad
 from .grad_mode import GradMode
 from .node import AccumulateGrad
 
@@ -109,24 +111,48 @@ def _fix_grad(g, meta, node, i):
     return g
 
 
+def _anomaly_report(node) -> str:
+    """PyTorch's anomaly-mode text: the forward call that made ``node`` (and, for nodes
+    made by a backward pass, the forward call behind that pass)."""
+    trace = node._anomaly_trace
+    if not trace:
+        return ""
+    text = (f"Error detected in {node.name()}. Traceback of forward call that caused the "
+            f"error:\n{trace}")
+    parent = node._anomaly_parent
+    while parent is not None:
+        text += (f"\n\nPrevious calculation was induced by {parent.name()}. Traceback of "
+                 f"forward call that induced the previous calculation:\n"
+                 f"{parent._anomaly_trace or ''}")
+        parent = parent._anomaly_parent
+    return text
+
+
+def _warn_anomaly(node) -> None:
+    text = _anomaly_report(node)
+    if text:
+        warnings.warn(text, stacklevel=3)
+
+
 def _check_nan(node, outs) -> None:
     for i, g in enumerate(outs):
         if g is not None and g.dtype.is_floating_point and bool(g.isnan().any()):
             msg = f"Function '{node.name()}' returned nan values in its {i}th output."
-            trace = node._anomaly_trace
-            if trace:
-                msg += ("\nError detected in " + node.name() + ". Traceback of forward call "
-                        "that caused the error:\n" + trace)
+            text = _anomaly_report(node)
+            if text:
+                msg += "\n" + text
             raise RuntimeError(msg)
 
 
 def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
-                 capture=None, accumulate: bool = True, restrict=None):
+                 capture=None, accumulate: bool = True, restrict=None, batch=None):
     """Run backward from ``roots`` (edges ``(node, output_nr)``) seeded with ``root_grads``.
 
     capture: optional list of edges whose incoming gradient is returned (``autograd.grad``).
     accumulate: whether leaves get their ``.grad`` (``backward``) or not (``grad``).
     restrict: optional edges of the only leaves/tensors to accumulate into.
+    batch: for ``is_grads_batched``, the size of the leading batch dim every gradient
+    carries (see ``batching``); None otherwise.
     Returns the captured gradients (None where nothing flowed).
     """
     root_nodes = [edge[0] for edge in roots]
@@ -149,84 +175,117 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
     for (node, nr), g in zip(roots, root_grads):
         buf = buffers.get(node)
         if buf is None:
-            buf = buffers[node] = [None] * _num_outputs(node)
+            buf = buffers[node] = [None] * node._num_outputs
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
     ready = [n for n in dict.fromkeys(root_nodes) if deps[n] == 0]
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
     anomaly = AnomalyMode.enabled and AnomalyMode.check_nan
+    pop = ready.pop
+    push = ready.append
+    take = buffers.pop
     try:
         while ready:
-            node = ready.pop()
-            grads = buffers.pop(node, None)
-            if grads is None:
-                grads = [None] * _num_outputs(node)
-            if node._tensor_pre_hooks is not None:
-                _run_tensor_pre_hooks(node, grads)
-            if node._retain_grad_hooks is not None:
-                _retain_grads(node, grads)
-            if node in capture_at:
-                for nr, k in capture_at[node]:
-                    captured[k] = grads[nr]
-            if node._pre_hooks is not None:
-                for hook in list(node._pre_hooks.values()):
-                    res = hook(tuple(grads))
-                    if res is not None:
-                        grads = list(res)
-            if type(node) is AccumulateGrad:
-                g = grads[0]
-                if accumulate and g is not None and (targets is None or node in targets):
+            node = pop()
+            grads = take(node, None)
+            if node._x is not None or (capture_at and node in capture_at):
+                grads = _before_node(node, grads, capture_at, captured)
+            if node.__class__ is AccumulateGrad:
+                if accumulate and grads is not None and grads[0] is not None and (
+                        targets is None or node in targets):
                     variable = node.variable
                     if variable is not None:
-                        _accumulate(variable, g, create_graph, grads)
+                        _accumulate(variable, grads[0], create_graph, grads)
                 continue
 
             nexts = node.next_functions
-            if needed is not None and node not in needed:
-                outs = None
-            elif all(g is None for g in grads):
+            if grads is None or (needed is not None and node not in needed) or (
+                    grads[0] is None and _all_none(grads)):
                 outs = None
             else:
-                if needed is None:
-                    needs = tuple(e[0] is not None for e in nexts)
-                else:
-                    needs = tuple(e[0] is not None and e[0] in needed for e in nexts)
-                outs = node.apply(grads, needs)
-                if node._hooks is not None:
-                    for hook in list(node._hooks.values()):
-                        res = hook(tuple(outs), tuple(grads))
-                        if res is not None:
-                            outs = res
+                needs = None if needed is None else tuple(
+                    e[0] is not None and e[0] in needed for e in nexts)
+                try:
+                    if batch is None:
+                        outs = node.apply(grads, needs)
+                    else:
+                        outs = apply_batched(node, grads, needs, batch)
+                except Exception:
+                    if AnomalyMode.enabled:
+                        _warn_anomaly(node)
+                    raise
+                if node._x is not None and node._x.hooks is not None:
+                    outs = _post_hooks(node, outs, grads)
                 if anomaly:
                     _check_nan(node, outs)
                 if not retain_graph:
                     node.release()
-            meta = getattr(node, "_meta", None)
-            for i, (child, nr) in enumerate(nexts):
+            meta = node._meta
+            i = -1
+            for child, nr in nexts:
+                i += 1
                 if child is None:
                     continue
                 if outs is not None:
                     g = outs[i]
                     if g is not None:
-                        if meta is not None and meta[i] is not None:
+                        if batch is not None:
+                            if meta is not None and meta[i] is not None:
+                                g = fix_batched_grad(g, meta[i], node, i, batch)
+                        elif meta is not None and meta[i] is not None:
                             g = _fix_grad(g, meta[i], node, i)
                         buf = buffers.get(child)
                         if buf is None:
-                            buf = buffers[child] = [None] * _num_outputs(child)
-                        prev = buf[nr]
-                        buf[nr] = g if prev is None else prev + g
+                            buf = buffers[child] = [None] * child._num_outputs
+                            buf[nr] = g
+                        elif buf[nr] is None:
+                            buf[nr] = g
+                        else:
+                            buf[nr] = buf[nr] + g
                 remaining = deps[child] - 1
                 deps[child] = remaining
                 if remaining == 0:
-                    ready.append(child)
+                    push(child)
     finally:
         GradMode.enabled = prev_mode
     return captured
 
 
-def _num_outputs(node) -> int:
-    return getattr(node, "_num_outputs", 1)
+def _all_none(grads) -> bool:
+    # Identity checks only: ``==`` on a Tensor would compare elementwise.
+    for g in grads:
+        if g is not None:
+            return False
+    return True
+
+
+def _before_node(node, grads, capture_at, captured):
+    """Tensor hooks, retain_grad, captures for ``grad()`` and node pre-hooks."""
+    if grads is None:
+        grads = [None] * node._num_outputs
+    x = node._x
+    if x is not None and x.tensor_pre_hooks is not None:
+        _run_tensor_pre_hooks(node, grads)
+    if x is not None and x.retain_grad_hooks is not None:
+        _retain_grads(node, grads)
+    if node in capture_at:
+        for nr, k in capture_at[node]:
+            captured[k] = grads[nr]
+    if x is not None and x.pre_hooks is not None:
+        for hook in list(x.pre_hooks.values()):
+            res = hook(tuple(grads))
+            if res is not None:
+                grads = list(res)
+    return grads
+
+
+def _post_hooks(node, outs, grads):
+    for hook in list(node._x.hooks.values()):
+        res = hook(tuple(outs), tuple(grads))
+        if res is not None:
+            outs = res
+    return outs
 
 
 def _run_tensor_pre_hooks(node, grads) -> None:

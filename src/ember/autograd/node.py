@@ -20,26 +20,64 @@ SECOND_BACKWARD = (
 )
 
 
-class Node:
-    """Base of every backward function (PyTorch's ``torch.autograd.graph.Node``)."""
+class _Extras:
+    """A node's rarely used fields, kept out of the hot path (one slot, usually None)."""
 
-    __slots__ = ("next_functions", "_hooks", "_pre_hooks", "_tensor_pre_hooks",
-                 "_retain_grad_hooks", "_anomaly_trace", "_anomaly_parent", "__weakref__")
+    __slots__ = ("hooks", "pre_hooks", "tensor_pre_hooks", "retain_grad_hooks",
+                 "anomaly_trace", "anomaly_parent")
+
+    def __init__(self) -> None:
+        self.hooks = self.pre_hooks = self.tensor_pre_hooks = None
+        self.retain_grad_hooks = self.anomaly_trace = self.anomaly_parent = None
+
+
+def _extra_field(name: str) -> property:
+    def get(self):
+        x = self._x
+        return None if x is None else getattr(x, name)
+
+    def set(self, value):
+        x = self._x
+        if x is None:
+            if value is None:
+                return
+            x = self._x = _Extras()
+        setattr(x, name, value)
+
+    return property(get, set)
+
+
+class Node:
+    """Base of every backward function (PyTorch's ``torch.autograd.graph.Node``).
+
+    ``_x`` holds hooks and anomaly information when a node has any (else None), so the
+    engine checks one field per node.
+    """
+
+    __slots__ = ("next_functions", "_x", "__weakref__")
+    _meta = None  # per-input (shape, dtype) to fix gradients to; OpNode keeps its own
+    _num_outputs = 1
+
+    _hooks = _extra_field("hooks")
+    _pre_hooks = _extra_field("pre_hooks")
+    _tensor_pre_hooks = _extra_field("tensor_pre_hooks")
+    _retain_grad_hooks = _extra_field("retain_grad_hooks")
+    _anomaly_trace = _extra_field("anomaly_trace")
+    _anomaly_parent = _extra_field("anomaly_parent")
 
     def __init__(self, next_functions=()) -> None:
         self.next_functions = next_functions
-        self._hooks = None
-        self._pre_hooks = None
-        self._tensor_pre_hooks = None
-        self._retain_grad_hooks = None
-        self._anomaly_trace = None
-        self._anomaly_parent = None
+        self._x = None
 
     def name(self) -> str:
         return type(self).__name__
 
     def apply(self, grad_outputs, needs):
-        """Gradients for each input from the gradients of each output."""
+        """Gradients for each input from the gradients of each output.
+
+        ``needs`` is a tuple of flags (which input gradients to compute), or None for
+        "every input with an edge".
+        """
         raise RuntimeError(f"{self.name()} is not differentiable")
 
     def release(self) -> None:

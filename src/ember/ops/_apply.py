@@ -52,13 +52,36 @@ def device_error(a, b) -> RuntimeError:
 def _scalar_operand(ad, b, promote):
     """Cast the tensor operand for a Python scalar partner, by PyTorch's rules."""
     kind = ad.dtype.kind
-    if type(b) is float and kind != "f":
+    if kind != "f" and (type(b) is float or promote == "float"):
         return ad.astype(_Default.dtype.np)
     if kind == "b" and type(b) is int:
         return ad.astype(np.int64)
-    if promote == "float" and kind != "f":
-        return ad.astype(_Default.dtype.np)
     return ad
+
+
+_SCALAR_ARRAYS: dict = {}
+
+
+def _scalar_array(b, dt):
+    """A cached read-only 0-d array for a Python scalar operand of a float array.
+
+    NumPy's ufuncs take a Python scalar much more slowly than a 0-d array of the same
+    dtype; constants in a loop repeat, so they are converted once. Zeros (their sign) and
+    NaNs stay Python scalars.
+    """
+    cache = _SCALAR_ARRAYS.get(dt)
+    if cache is None:
+        cache = _SCALAR_ARRAYS[dt] = {}
+    arr = cache.get(b)
+    if arr is None:
+        if b == 0 or b != b:
+            return b
+        if len(cache) >= 512:
+            cache.clear()
+        arr = np.array(b, dtype=dt)
+        arr.flags.writeable = False
+        cache[b] = arr
+    return arr
 
 
 def _wrap_int_scalar(ad, b):
@@ -66,9 +89,10 @@ def _wrap_int_scalar(ad, b):
     return np.array(b).astype(ad.dtype)
 
 
-def binary(op, a, b, promote: str = "default"):
+def binary(op, a, b, promote: str = "default", attrs=None):
     """Apply a two-input op; ``b`` may be a Python scalar. ``promote``: 'default' (PyTorch's
-    result type), 'float' (integer results become the default float dtype)."""
+    result type), 'float' (integer results become the default float dtype); ``attrs``: the
+    op's keyword attributes."""
     Tensor = Bound.Tensor
     ad = a._data
     if isinstance(b, Tensor):
@@ -94,12 +118,14 @@ def binary(op, a, b, promote: str = "default"):
         rg = a._rg or b._rg
     else:
         if type(b) not in (int, float, bool):
-            return NotImplemented
+            if not isinstance(b, np.generic):
+                return NotImplemented
+            b = b.item()  # NumPy scalars take part as Python scalars, as in PyTorch
         ad = _scalar_operand(ad, b, promote)
         bd = b
         rg = a._rg
     try:
-        out = op.forward(ad, bd)
+        out = op.forward(ad, bd) if attrs is None else op.forward(ad, bd, **attrs)
     except ValueError:
         err = broadcast_error(a.shape, np.shape(bd))
         if err is None:
@@ -109,7 +135,7 @@ def binary(op, a, b, promote: str = "default"):
         out = op.forward(ad, _wrap_int_scalar(ad, b))
     result = Bound.new(out)
     if rg and GradMode.enabled:
-        record(op, (a, b), (result,), None)
+        record(op, (a, b), (result,), attrs)
     if AnomalyMode.check_forward:
         check_forward(op, (a, b), (result,))
     return result
@@ -118,9 +144,14 @@ def binary(op, a, b, promote: str = "default"):
 def rbinary(op, a, b):
     """``b <op> a`` for a Python scalar ``b`` (``2 - t``, ``2 / t``, ``2 ** t``)."""
     if type(b) not in (int, float, bool):
-        return NotImplemented
+        if not isinstance(b, np.generic):
+            return NotImplemented
+        b = b.item()
     ad = _scalar_operand(a._data, b, "default")
-    out = op.forward(ad, b)
+    try:
+        out = op.forward(ad, b)
+    except OverflowError:
+        out = op.forward(ad, _wrap_int_scalar(ad, b))
     result = Bound.new(out)
     if a._rg and GradMode.enabled:
         record(op, (a, b), (result,), None)

@@ -16,7 +16,7 @@ import numpy as np
 from ..autograd.grad_mode import GradMode
 from ..autograd.node import Node
 from ..dtype import FROM_NUMPY, can_cast
-from .registry import Bound, _SavedResult, defop, edge_of
+from .registry import _OUT, Bound, _SavedResult, defop, edge_of
 from .shape import replay_view
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -107,13 +107,16 @@ def _rebind_result(node, t) -> None:
     changed = False
     values = list(saved)
     for i, v in enumerate(values):
-        if type(v) is _SavedResult:
+        if v is _OUT:
+            node._out = (t._data, t._vc)
+            changed = True
+        elif type(v) is _SavedResult:
             values[i] = _SavedResult(t._data, t._vc, v.output_nr)
             changed = True
     if changed:
-        node._saved = tuple(values)
-        node._versions = tuple((i, t._vc[0]) if type(values[i]) is _SavedResult else (i, ver)
-                               for i, ver in node._versions)
+        node._saved = values
+        node._versions = [(i, t._vc[0]) if (values[i] is _OUT or type(values[i]) is _SavedResult)
+                          else (i, ver) for i, ver in node._versions]
 
 
 def inplace(t, fn, *args, **kwargs):

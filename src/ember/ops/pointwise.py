@@ -53,9 +53,29 @@ REMAINDER = defop("remainder", inputs=("self", "other"), forward=np.remainder, d
 
 
 def _pow_self(grad, self, exponent):
-    if isinstance(exponent, (int, float)) and exponent == 0:
-        return grad * 0
+    if isinstance(exponent, (int, float)):
+        if exponent == 0:
+            return grad * 0
+        return binary(POW_BACKWARD, grad, self, attrs={"exponent": exponent})
     return grad * exponent * self ** (exponent - 1)
+
+
+def _pow_backward_forward(g, x, exponent):
+    if exponent == 2:
+        return g * (x + x)
+    return g * exponent * np.power(x, exponent - 1)
+
+
+# grad * e * x**(e-1) for a scalar exponent, fused; its own derivatives keep it differentiable.
+POW_BACKWARD = defop("pow_backward", inputs=("grad_output", "self"),
+                     forward=_pow_backward_forward, derivatives={
+                         "grad_output": lambda grad, self, exponent: binary(
+                             POW_BACKWARD, grad, self, attrs={"exponent": exponent}),
+                         "self": lambda grad, grad_output, self, exponent: (
+                             grad * grad_output * exponent if exponent == 2 else binary(
+                                 POW_BACKWARD, grad * grad_output * exponent, self,
+                                 attrs={"exponent": exponent - 1})),
+                     })
 
 
 def _pow_exponent(grad, self, result):
@@ -68,6 +88,9 @@ def _pow_exponent(grad, self, result):
 POW = defop("pow", inputs=("self", "exponent"), forward=np.power, derivatives={
     "self": _pow_self,
 })
+# x ** 2 is the common case; np.square is several times faster than np.power.
+POW_SQUARE = defop("pow", inputs=("self", "exponent"), forward=lambda x, e: np.square(x),
+                   derivatives={"self": _pow_self})
 POW_TENSOR = defop("pow", inputs=("self", "exponent"), node="PowBackward1", forward=np.power,
                    derivatives={
                        "self": _pow_self,
@@ -161,6 +184,8 @@ def pow(input, exponent):
     if isinstance(exponent, Bound.Tensor):
         return binary(POW_TENSOR, input, exponent)
     _check_int_pow(input, exponent)
+    if exponent.__class__ is int and exponent == 2:
+        return binary(POW_SQUARE, input, exponent)
     return binary(POW, input, exponent)
 
 
@@ -184,8 +209,19 @@ RECIPROCAL = defop("reciprocal", forward=np.reciprocal, derivatives={
     "self": lambda grad, result: -grad * result * result})
 SIN = defop("sin", forward=np.sin, derivatives={"self": lambda grad, self: grad * self.cos()})
 COS = defop("cos", forward=np.cos, derivatives={"self": lambda grad, self: -grad * self.sin()})
+TANH_BACKWARD = defop("tanh_backward", inputs=("grad_output", "output"),
+                      forward=lambda g, y: g * (1 - y * y), derivatives={
+                          "grad_output": lambda grad, output: tanh_backward(grad, output),
+                          "output": lambda grad, grad_output, output:
+                              -2 * grad * grad_output * output,
+                      })
 TANH = defop("tanh", forward=np.tanh, derivatives={
-    "self": lambda grad, result: grad * (1 - result * result)})
+    "self": lambda grad, result: tanh_backward(grad, result)})
+
+
+def tanh_backward(grad, output):
+    """``grad * (1 - output**2)`` in one op: the derivative of tanh at its output."""
+    return binary(TANH_BACKWARD, grad, output)
 
 
 def _sigmoid_forward(x):
@@ -194,8 +230,19 @@ def _sigmoid_forward(x):
         return np.reciprocal(1 + np.exp(-x))
 
 
+SIGMOID_BACKWARD = defop("sigmoid_backward", inputs=("grad_output", "output"),
+                         forward=lambda g, y: g * y * (1 - y), derivatives={
+                             "grad_output": lambda grad, output: sigmoid_backward(grad, output),
+                             "output": lambda grad, grad_output, output:
+                                 grad * grad_output * (1 - 2 * output),
+                         })
 SIGMOID = defop("sigmoid", forward=_sigmoid_forward, derivatives={
-    "self": lambda grad, result: grad * result * (1 - result)})
+    "self": lambda grad, result: sigmoid_backward(grad, result)})
+
+
+def sigmoid_backward(grad, output):
+    """``grad * output * (1 - output)`` in one op: the derivative of sigmoid at its output."""
+    return binary(SIGMOID_BACKWARD, grad, output)
 RELU = defop("relu", forward=lambda x: np.maximum(x, 0, dtype=x.dtype), derivatives={
     "self": lambda grad, result: where(result > 0, grad, 0.0)})
 TRUNC = defop("trunc", forward=np.trunc, derivatives={"self": lambda grad: grad * 0})
@@ -359,8 +406,14 @@ def _compare(fn):
                 from ..dtype import result_type
                 dt = result_type(input, other).np
                 a, b = a.astype(dt, copy=False), b.astype(dt, copy=False)
-        elif type(other) in (int, float, bool):
+        elif type(other) in (int, float, bool) or isinstance(other, np.generic):
             a, b = input._data, other
+            if isinstance(b, np.generic):
+                b = b.item()
+            if type(b) is int and a.dtype.kind in "iu":
+                # PyTorch casts an int scalar to the tensor's dtype, wrapping out-of-range
+                # values; NumPy would compare the exact values instead.
+                b = np.array(b).astype(a.dtype)
         else:
             return NotImplemented
         try:

@@ -113,7 +113,7 @@ def _type_string(t) -> str:
 class OpNode(Node):
     """A node made by a declared op: it holds the saved values its formulas asked for."""
 
-    __slots__ = ("_saved", "_versions", "_meta", "_attrs")
+    __slots__ = ("_saved", "_versions", "_meta", "_out")
     _op: OpDef
 
     def __init__(self) -> None:  # nodes are filled in by ``record``
@@ -130,10 +130,15 @@ class OpNode(Node):
         versions = self._versions
         if versions is None:
             return saved
-        values = list(saved)
+        values = saved.copy()
         for i, version in versions:
             v = saved[i]
-            if type(v) is _SavedResult:
+            if v is _OUT:
+                data, counter = self._out
+                if counter[0] != version:
+                    raise _version_error(_wrap_output(data, counter, self, 0), version, self)
+                values[i] = _wrap_output(data, counter, self, 0)
+            elif type(v) is _SavedResult:
                 if v.counter[0] != version:
                     raise _version_error(v.unpack(self), version, self)
                 values[i] = v.unpack(self)
@@ -143,15 +148,27 @@ class OpNode(Node):
 
     def apply(self, grad_outputs, needs):
         op = self._op
-        values = self._unpack() if op.saved else ()
+        values = self._saved
+        if self._versions is not None or values is None:
+            values = self._unpack()
         grad = grad_outputs[0] if op.num_outputs == 1 else grad_outputs
         out = []
-        for formula, need in zip(op.formulas, needs):
-            if formula is None or not need:
+        # ``needs`` None means: every input that has an edge (a node is always truthy).
+        flags = self.next_functions if needs is None else needs
+        for formula, flag in zip(op.formulas, flags):
+            if formula is None or not (flag[0] if needs is None else flag):
                 out.append(None)
                 continue
             fn, slots = formula
-            out.append(fn(grad, *[values[s] for s in slots]))
+            n = len(slots)
+            if n == 0:
+                out.append(fn(grad))
+            elif n == 1:
+                out.append(fn(grad, values[slots[0]]))
+            elif n == 2:
+                out.append(fn(grad, values[slots[0]], values[slots[1]]))
+            else:
+                out.append(fn(grad, *[values[s] for s in slots]))
         return out
 
     @property
@@ -169,6 +186,28 @@ class OpNode(Node):
                         (kind == _RESULT and key == ("result" if where == 0 else f"result{where}")):
                     return self._unpack()[i]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+
+def _wrap_output(data, counter, node, nr):
+    """An output saved by its own node, as a Tensor whose grad_fn is that node."""
+    t = Bound.new(data)
+    t._rg = True
+    t._grad_fn = node
+    t._output_nr = nr
+    t._vc = counter
+    return t
+
+
+class _Out:
+    """Marks the saved slot of output 0; its array and counter sit in ``node._out``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<saved output>"
+
+
+_OUT = _Out()
 
 
 class _SavedResult:
@@ -213,34 +252,39 @@ def record(op: OpDef, inputs, outputs, attrs):
 
     inputs: the op's inputs in declaration order (Tensors, or Python scalars that take no
     gradient); outputs: the output Tensors (differentiable first); attrs: keyword attributes.
+    Callers record only floating-point outputs (an integer result never requires grad).
     """
-    if outputs[0]._data.dtype.kind not in "fc":
-        return None  # only floating-point results take part in autograd
     Tensor = Bound.Tensor
-    node = object.__new__(op.node_cls)
-    node._hooks = node._pre_hooks = node._tensor_pre_hooks = None
-    node._retain_grad_hooks = node._anomaly_trace = node._anomaly_parent = None
-    node._attrs = attrs
+    node = _new_node(op.node_cls)
+    node._x = None
+    od = outputs[0]._data
     edges = []
     meta = None
-    out0 = outputs[0]
-    for k, x in enumerate(inputs):
-        if isinstance(x, Tensor):
-            edges.append(edge_of(x))
+    k = 0
+    for x in inputs:
+        if x.__class__ is Tensor or isinstance(x, Tensor):
+            fn = x._grad_fn
+            if fn is not None and x._base is None:
+                edges.append((fn, x._output_nr))
+            else:
+                edges.append(edge_of(x))
             xd = x._data
-            if edges[-1][0] is not None and (xd.shape != out0._data.shape
-                                             or xd.dtype is not out0._data.dtype):
+            # Same ndim and size means same shape for elementwise broadcasting; other ops'
+            # formulas return the input's shape by construction.
+            if xd.ndim != od.ndim or xd.size != od.size or xd.dtype is not od.dtype:
                 if meta is None:
                     meta = [None] * len(inputs)
                 meta[k] = (x.shape, x.dtype)
         else:
-            edges.append((None, 0))
+            edges.append(_NO_EDGE)
+        k += 1
     node.next_functions = tuple(edges)
     node._meta = meta
     if op.saved:
         saved = []
         versions = []
-        for i, (kind, where) in enumerate(op.saved):
+        i = 0
+        for kind, where in op.saved:
             if kind == _INPUT:
                 x = inputs[where]
                 if isinstance(x, Tensor):
@@ -249,30 +293,47 @@ def record(op: OpDef, inputs, outputs, attrs):
                         vc = x._vc = [0]
                     versions.append((i, vc[0]))
                 saved.append(x)
+            elif kind == _ATTR:
+                saved.append(attrs[where])
             elif kind == _SHAPE:
                 x = inputs[where]
                 saved.append(x.shape if isinstance(x, Tensor) else ())
-            elif kind == _RESULT:
+            else:
                 out = outputs[where]
                 vc = out._vc
                 if vc is None:
                     vc = out._vc = [0]
-                saved.append(_SavedResult(out._data, vc, where))
+                if where == 0:
+                    node._out = (out._data, vc)
+                    saved.append(_OUT)
+                else:
+                    saved.append(_SavedResult(out._data, vc, where))
                 versions.append((i, vc[0]))
-            else:
-                saved.append(attrs[where])
-        node._saved = tuple(saved)
-        node._versions = tuple(versions) if versions else None
+            i += 1
+        node._saved = saved
+        node._versions = versions or None
     else:
-        node._saved = ()
+        node._saved = _NOTHING_SAVED
         node._versions = None
     if AnomalyMode.enabled:
         node._anomaly_trace = forward_trace()
-    for nr, out in enumerate(outputs):
+    if len(outputs) == 1:
+        out = outputs[0]
+        out._rg = True
+        out._grad_fn = node
+        return node
+    nr = 0
+    for out in outputs:
         out._rg = True
         out._grad_fn = node
         out._output_nr = nr
+        nr += 1
     return node
+
+
+_NOTHING_SAVED = ()
+_NO_EDGE = (None, 0)
+_new_node = object.__new__
 
 
 def set_num_outputs(cls, n: int) -> None:

@@ -257,7 +257,7 @@ def _select_backward_forward(g, shape, dim, index):
 
 SELECT_BACKWARD = defop("select_backward", forward=_select_backward_forward, derivatives={
     "self": lambda grad, dim, index: grad.select(dim, index)})
-SELECT = defop("select", forward=lambda x, dim, index: x[(slice(None),) * dim + (index,)],
+SELECT = defop("select", forward=lambda x, dim, index: x[(slice(None),) * dim + (index, ...)],
                derivatives={
                    "self": lambda grad, self_shape, dim, index: unary(
                        SELECT_BACKWARD, grad, {"shape": self_shape, "dim": dim, "index": index}),
@@ -348,6 +348,8 @@ def to_dtype(input, dtype, copy: bool = False):
     """``input`` converted to ``dtype`` (itself when it already has it, unless ``copy``)."""
     if input.dtype is dtype and not copy:
         return input
+    if not dtype.is_floating_point:
+        return Bound.new(input._data.astype(dtype.np))
     return unary(TO_COPY, input, {"dtype": dtype.np})
 
 

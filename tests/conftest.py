@@ -1,0 +1,36 @@
+"""Shared test setup: torch is the oracle; CUDA tests skip without a GPU."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+
+
+def pytest_collection_modifyitems(config, items):
+    if ember.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if item.get_closest_marker("cuda") is not None:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_state():
+    """Tests must not leak grad mode, default dtype or anomaly mode into each other."""
+    from ember.autograd.anomaly_mode import AnomalyMode
+    from ember.autograd.grad_mode import GradMode
+
+    saved = (GradMode.enabled, GradMode.inference, ember.get_default_dtype(),
+             AnomalyMode.enabled, AnomalyMode.check_forward)
+    yield
+    GradMode.enabled, GradMode.inference = saved[0], saved[1]
+    ember.set_default_dtype(saved[2])
+    AnomalyMode.enabled, AnomalyMode.check_forward = saved[3], saved[4]
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
