@@ -38,7 +38,7 @@ OPS = {
     "matmul_batched": lambda m, x, y: x.reshape(2, 2, 5) @ y.t(),
     "views": lambda m, x, y: x.view(5, 4).t().reshape(20).unsqueeze(0).expand(3, 20),
     "permute": lambda m, x, y: x.reshape(2, 2, 5).permute(2, 0, 1).transpose(0, 1),
-    "index_basic": lambda m, x, y: x[1:3, ::2] * y[0],
+    "index_basic": lambda m, x, y: x[1:3, ::2] * y[0, ::2],
     "index_advanced": lambda m, x, y: x[m.tensor([0, 2, 2], device=x.device)],
     "index_mask": lambda m, x, y: x[x > 0],
     "broadcast": lambda m, x, y: x + y[0:1, :] * y[:, 0:1],

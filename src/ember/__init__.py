@@ -16,6 +16,9 @@ from .size import Size
 from . import autograd
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
+from .autograd.anomaly_mode import (
+    is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled,
+)
 from . import ops
 from .ops import indexing as _indexing
 from .tensor import Tensor
@@ -33,3 +36,4 @@ from . import functions as _functions
 
 __all__ = ["Tensor", "tensor", "device", "dtype", "Size", "autograd", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "manual_seed", "Generator"] + _functions.__all__
+from . import nn, optim  # noqa: E402

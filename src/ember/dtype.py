@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 __all__ = [
@@ -123,13 +125,15 @@ def _combine_categories(higher: dtype | None, lower: dtype | None) -> dtype | No
 
 def scalar_dtype(value) -> dtype:
     """The dtype PyTorch gives a Python scalar that takes part in an operation."""
-    if isinstance(value, bool):
+    # ``int`` and ``float`` are dtypes in this module (``ember.int``, ``ember.float``).
+    if isinstance(value, (builtins.bool, np.bool_)):
         return bool_
-    if isinstance(value, int):
+    if isinstance(value, (builtins.int, np.integer)):
         return int64
-    if isinstance(value, float):
+    if isinstance(value, (builtins.float, np.floating)):
         return _Default.dtype
-    raise TypeError(f"unsupported scalar type {type(value).__name__}")
+    raise TypeError(f"result_type() received an invalid combination of arguments - got "
+                    f"({type(value).__name__})")
 
 
 def result_type(*operands) -> dtype:

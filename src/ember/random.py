@@ -27,10 +27,10 @@ class Generator:
     def manual_seed(self, seed: int) -> Generator:
         """Reset the state from ``seed``; returns the generator."""
         seed = int(seed)
+        if not -(1 << 63) <= seed < (1 << 64):
+            raise ValueError("Overflow when unpacking long long")
         if seed < 0:
-            seed += 1 << 64
-        if not 0 <= seed < (1 << 64):
-            raise RuntimeError(f"Overflow when unpacking long long")
+            seed += 1 << 64  # PyTorch reads the seed as an unsigned 64-bit number
         self._seed = seed
         self._rng = np.random.Generator(np.random.PCG64(seed))
         return self
@@ -45,15 +45,23 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        from .creation import tensor
         import pickle
+
+        from .creation import tensor
         data = np.frombuffer(pickle.dumps((self._seed, self._rng.bit_generator.state)),
                              dtype=np.uint8)
         return tensor(data.copy())
 
     def set_state(self, new_state) -> Generator:
+        """Restore a state returned by ``get_state`` (a ``uint8`` tensor)."""
         import pickle
-        seed, state = pickle.loads(bytes(new_state.numpy().tobytes()))
+        if getattr(new_state, "dtype", None) is None or new_state.dtype.name != "uint8":
+            raise TypeError("RNG state must be a ember.ByteTensor")
+        try:
+            seed, state = pickle.loads(bytes(new_state.numpy().tobytes()))
+        except Exception:
+            raise RuntimeError("Expected an ember Generator state, as get_state() returns; "
+                               f"got {new_state.numel()} bytes that are not one") from None
         self._seed = seed
         self._rng.bit_generator.state = state
         return self

@@ -19,16 +19,18 @@ from .backend import array_device, as_host, to_device
 from .device import CPU, device
 from .dtype import FROM_NUMPY, _Default, dtype, get_default_dtype
 from .ops import pointwise as P
-from .ops._apply import binary, rbinary
+from .ops._apply import binary
 from .ops.inplace import (
-    bump_version, check_inplace_allowed, inplace, inplace_binary,
+    inplace,
+    inplace_binary,
 )
 from .ops.registry import Bound, edge_of, record
-from .ops.shape import replay_view, shape_arg
+from .ops.shape import regenerate_grad_fn
 from .size import Size
 
 _new_object = object.__new__
 _ndarray = np.ndarray
+_size_of = Size._of
 
 
 def _as_array(data):
@@ -44,6 +46,7 @@ class Tensor:
     __slots__ = ("_data", "_rg", "grad", "_grad_fn", "_output_nr", "_vc", "_base", "_view",
                  "_accumulator", "__weakref__")
     __array_priority__ = 1000  # NumPy scalars defer to Tensor's reflected operators
+    __module__ = "ember"  # prints as <class 'ember.Tensor'>, as torch's prints torch.Tensor
 
     def __new__(cls, *args, **kwargs):
         if cls is Tensor and args:
@@ -70,12 +73,15 @@ class Tensor:
     # ---- attributes ----------------------------------------------------------------------
     @property
     def shape(self) -> Size:
-        return Size(self._data.shape)
+        return _size_of(self._data.shape)
 
     def size(self, dim: int | None = None):
         """The shape as ``ember.Size``, or the size of dim ``dim``."""
         if dim is None:
-            return Size(self._data.shape)
+            return _size_of(self._data.shape)
+        if not isinstance(dim, int):
+            raise TypeError(f"size(): argument 'dim' (position 1) must be int, not "
+                            f"{type(dim).__name__}")
         return self._data.shape[ops.dims.normalize_dim(dim, self._data.ndim)]
 
     @property
@@ -139,6 +145,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require "
+                               "gradients")
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -150,8 +159,7 @@ class Tensor:
                 "var_no_grad = var.detach()."
             )
         if requires_grad and self._data.dtype.kind not in "fc":
-            raise RuntimeError("only Tensors of floating point and complex dtype can require "
-                               "gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._rg = bool(requires_grad)
         return self
 
@@ -163,9 +171,7 @@ class Tensor:
         if view is not None and view[1] != self._vc[0]:
             base = self._base
             if base._rg:
-                with _enable_grad():
-                    regenerated = replay_view(base, view[0])
-                self._grad_fn = fn = regenerated._grad_fn
+                self._grad_fn = fn = regenerate_grad_fn(base, view[0])
                 self._output_nr = 0
                 self._rg = True
             self._view = (view[0], self._vc[0])
@@ -175,11 +181,8 @@ class Tensor:
     def _version(self) -> int:
         return 0 if self._vc is None else self._vc[0]
 
-    @property
     def _is_view(self) -> bool:
-        return self._base is not None
-
-    def _is_view_fn(self) -> bool:
+        """Whether this tensor is a view of another (its ``_base``)."""
         return self._base is not None
 
     @property
@@ -310,6 +313,47 @@ class Tensor:
     def contiguous(self, memory_format=None) -> Tensor:
         return ops.contiguous(self)
 
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False):
+        """A new tensor holding a copy of ``data``, by default of this tensor's dtype and
+        device."""
+        from .creation import tensor
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                      requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        """A tensor of zeros of shape ``size``, by default of this tensor's dtype and device."""
+        from .creation import zeros
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                     requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        """A tensor of ones of shape ``size``, by default of this tensor's dtype and device."""
+        from .creation import ones
+        return ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        """An uninitialized tensor of shape ``size``, by default of this tensor's dtype and
+        device."""
+        from .creation import empty
+        return empty(*size, dtype=dtype or self.dtype, device=device or self.device,
+                     requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None,
+                 requires_grad: bool = False):
+        """A tensor of shape ``size`` filled with ``fill_value``, by default of this tensor's
+        dtype and device."""
+        from .creation import full
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def data_ptr(self) -> int:
+        """The address of the first element (views share their base's memory)."""
+        d = self._data
+        if type(d) is np.ndarray:
+            return d.__array_interface__["data"][0]
+        return d.data.ptr
+
     def detach(self) -> Tensor:
         """A tensor sharing storage (and version counter) that is out of the graph."""
         out = Tensor._make(self._data)
@@ -321,8 +365,13 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         """Take this tensor out of the graph, making it a leaf."""
-        if self._base is not None and self._rg:
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        if self._base is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in ember/optim/optimizer.py as the solution.")
         self._grad_fn = None
         self._rg = False
         self._output_nr = 0
@@ -378,7 +427,7 @@ class Tensor:
             as_host(self._data), dtype_name=self.dtype.name,
             default_dtype_name=_Default.dtype.name,
             device=None if dev.type == "cpu" else str(dev),
-            grad_fn_name=fn.name() if fn is not None and self._rg else None,
+            grad_fn_name=type(fn).__name__ if fn is not None and self._rg else None,
             requires_grad=self._rg and fn is None,
         )
 
@@ -401,14 +450,20 @@ class Tensor:
         return (self.select(0, i) for i in range(self._data.shape[0]))
 
     def __bool__(self) -> bool:
-        if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self._data)
+        n = self._data.size
+        if n != 1:
+            what = "no values" if n == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous")
+        return bool(self.item())
 
     def __float__(self) -> float:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())
 
     def __int__(self) -> int:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __index__(self) -> int:
@@ -426,6 +481,15 @@ class Tensor:
     def __setitem__(self, index, value) -> None:
         ops.indexing.setitem(self, index, value)
 
+    def index_put_(self, indices, values, accumulate: bool = False):
+        """Write ``values`` at ``indices`` (a tuple of index tensors) in place; with
+        ``accumulate`` they are added instead."""
+        return ops.indexing.index_put_(self, indices, values, accumulate)
+
+    def index_put(self, indices, values, accumulate: bool = False):
+        """Out-of-place ``index_put_``."""
+        return ops.indexing.index_put(self, indices, values, accumulate)
+
     def __reduce_ex__(self, protocol):
         return (_rebuild, (as_host(self._data), self._rg))
 
@@ -434,7 +498,7 @@ class Tensor:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
                                "support the deepcopy protocol at the moment.  If you were "
                                "attempting to deepcopy a module, this may be because of a "
-                               "torch.nn.utils.weight_norm usage, see "
+                               "ember.nn.utils.weight_norm usage, see "
                                "https://github.com/pytorch/pytorch/pull/103001")
         out = Tensor._make(self._data.copy(), self._rg)
         if self.grad is not None:
@@ -449,10 +513,10 @@ class Tensor:
     __radd__ = __add__
 
     def __sub__(self, other):
-        return binary(P.SUB, self, other)
+        return P.sub(self, other)  # refuses bool operands, as PyTorch does
 
     def __rsub__(self, other):
-        return rbinary(P.RSUB, self, other)
+        return P.rsub(self, other)
 
     def __mul__(self, other):
         return binary(P.MUL, self, other)
@@ -464,7 +528,9 @@ class Tensor:
 
     def __rtruediv__(self, other):
         if type(other) not in (int, float, bool):
-            return NotImplemented
+            if not isinstance(other, np.generic):
+                return NotImplemented
+            other = other.item()
         return P.reciprocal(self) * other
 
     def __floordiv__(self, other):
@@ -484,7 +550,9 @@ class Tensor:
 
     def __rpow__(self, base):
         if type(base) not in (int, float, bool):
-            return NotImplemented
+            if not isinstance(base, np.generic):
+                return NotImplemented
+            base = base.item()
         return P.pow(base, self)
 
     def __matmul__(self, other):
@@ -905,15 +973,6 @@ def _to_device(t, dev):
 
 _TO_DEVICE = ops.defop("_to_copy", forward=lambda x, device: x,
                        derivatives={"self": lambda grad, device: grad.to(device)})
-
-
-class _enable_grad:
-    def __enter__(self):
-        self.prev = GradMode.enabled
-        GradMode.enabled = True
-
-    def __exit__(self, *exc):
-        GradMode.enabled = self.prev
 
 
 _dt = sys.modules[__name__.rpartition('.')[0] + '.dtype']

@@ -3,22 +3,21 @@
 from . import anomaly_mode, engine, grad_mode, graph, node
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .api import backward, grad
+from .gradcheck import gradcheck, gradgradcheck
 from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .node import Node
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
-           "inference_mode", "detect_anomaly", "set_detect_anomaly", "Node"]
+           "inference_mode", "detect_anomaly", "set_detect_anomaly", "Node", "gradcheck",
+           "gradgradcheck"]
 
 
 def __getattr__(name):
-    # Function, functional and gradcheck need Tensor; load them on first use.
+    # Function and functional need Tensor; load them on first use.
     if name in ("Function", "FunctionCtx", "once_differentiable"):
         from . import function
         return getattr(function, name)
     if name == "functional":
         from . import functional
         return functional
-    if name in ("gradcheck", "gradgradcheck"):
-        from . import gradcheck as _gc
-        return getattr(_gc, name)
     raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")

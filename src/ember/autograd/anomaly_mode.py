@@ -7,13 +7,14 @@ import traceback
 import warnings
 
 __all__ = ["AnomalyMode", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "forward_trace", "user_frame"]
+           "is_anomaly_check_nan_enabled", "set_anomaly_enabled", "forward_trace", "user_frame"]
 
 
 class AnomalyMode:
     enabled = False
     check_nan = True
     check_forward = False
+    current_node = None  # the node whose backward is running (parent of nodes it makes)
 
 
 def is_anomaly_enabled() -> bool:
@@ -22,6 +23,12 @@ def is_anomaly_enabled() -> bool:
 
 def is_anomaly_check_nan_enabled() -> bool:
     return AnomalyMode.check_nan
+
+
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """Turn anomaly detection on or off (``ember.set_anomaly_enabled``)."""
+    AnomalyMode.enabled = enabled
+    AnomalyMode.check_nan = check_nan
 
 
 class detect_anomaly:

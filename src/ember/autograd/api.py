@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,7 +25,8 @@ def _root_edge(t):
 
 
 def _make_grads(outputs, grad_outputs, create_graph: bool, is_grads_batched=False):
-    """The seed gradient of each output: given, or ones for scalar outputs."""
+    """The seed gradient of each output: given (cast to the output's dtype), or ones for
+    scalar outputs. With ``is_grads_batched`` each given gradient has a leading batch dim."""
     from ..tensor import Tensor
     grads = []
     for i, out in enumerate(outputs):
@@ -36,25 +38,34 @@ def _make_grads(outputs, grad_outputs, create_graph: bool, is_grads_batched=Fals
                 if not out.dtype.is_floating_point:
                     raise RuntimeError("grad can be implicitly created only for real scalar "
                                        f"outputs but got {out.dtype}")
+                if is_grads_batched:
+                    raise ValueError("is_grads_batched=True needs a grad_output with a leading "
+                                     f"batch dim for output {i}, got None")
                 g = Tensor._make(_ones_like(out._data))
             grads.append(g)
             continue
         if not isinstance(g, Tensor):
             raise TypeError(f"gradients can be either Tensors or None, but got "
                             f"{type(g).__name__}")
-        if g.shape != out.shape:
+        if is_grads_batched:
+            if g.ndim == 0 or g.shape[1:] != out.shape:
+                raise RuntimeError(
+                    "If `is_grads_batched=True`, we interpret the first dimension of each "
+                    "grad_output as the batch dimension. The sizes of the remaining dimensions "
+                    "are expected to match the shape of corresponding output, but a mismatch "
+                    f"was detected: grad_output[{i}] has a shape of {g.shape[1:]} and "
+                    f"output[{i}] has a shape of {out.shape}. If you only want some tensors in "
+                    "`grad_output` to be considered batched, consider using vmap."
+                )
+        elif g.shape != out.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
                 f"has a shape of {out.shape}."
             )
-        if g.dtype.is_floating_point != out.dtype.is_floating_point:
-            raise RuntimeError(
-                f"For complex Tensors, both grad_output and output are required to have the "
-                f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} and "
-                f"output[{i}] has a dtype of {out.dtype}."
-            )
         if not create_graph and g._rg:
             g = g.detach()
+        if g.dtype is not out.dtype and out._rg:
+            g = g.to(out.dtype)
         grads.append(g)
     return grads
 
@@ -92,24 +103,40 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     tensors = _as_tuple(tensors)
     grad_tensors = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
     if grad_tensors is not None and len(grad_tensors) != len(tensors):
-        raise RuntimeError(f"got {len(grad_tensors)} tensors and {len(tensors)} gradients")
+        raise RuntimeError(f"got {len(tensors)} tensors and {len(grad_tensors)} gradients")
     if retain_graph is None:
         retain_graph = create_graph
+    if create_graph:
+        _warn_create_graph_cycle()
     grads = _make_grads(tensors, grad_tensors, create_graph)
     roots, seeds = _roots(tensors, grads)
     restrict = None
     if inputs is not None:
         inputs = _as_tuple(inputs)
         if len(inputs) == 0:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         restrict = []
         for t in inputs:
             if not t._rg:
-                raise RuntimeError("One of the differentiated Tensors does not require grad")
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             restrict.append(_root_edge(t))
         _retain_non_leaf_inputs(inputs)
     run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
                  restrict=restrict)
+
+
+_warned_cycle = []
+
+
+def _warn_create_graph_cycle() -> None:
+    if not _warned_cycle:  # once per process, as PyTorch does
+        _warned_cycle.append(True)
+        warnings.warn(
+            "Using backward() with create_graph=True will create a reference cycle between the "
+            "parameter and its gradient which can cause a memory leak. We recommend using "
+            "autograd.grad when creating the graph to avoid this. If you have to use this "
+            "function, make sure to reset the .grad fields of your parameters to None after "
+            "use to break the cycle and avoid the leak.", stacklevel=3)
 
 
 def _retain_non_leaf_inputs(inputs) -> None:
@@ -121,7 +148,16 @@ def _retain_non_leaf_inputs(inputs) -> None:
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
          only_inputs: bool = True, allow_unused=None, is_grads_batched: bool = False,
          materialize_grads: bool = False):
-    """The gradients of ``outputs`` w.r.t. ``inputs``, returned (not accumulated)."""
+    """The gradients of ``outputs`` w.r.t. ``inputs``, returned (not accumulated).
+
+    ``grad_outputs`` weights each output (the "vector" of a vector-Jacobian product);
+    ``is_grads_batched=True`` treats their first dim as a batch of such vectors and
+    computes all the products in one backward pass.
+    """
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to "
+                      "True). To accumulate gradient for other parts of the graph, please use "
+                      "ember.autograd.backward.", FutureWarning, stacklevel=2)
     outputs = _as_tuple(outputs)
     inputs_t = _as_tuple(inputs)
     grad_outputs = _as_tuple(grad_outputs)
@@ -130,37 +166,46 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when "
                          "materialize_grads=True, but got: allow_unused=False.")
+    if len(inputs_t) == 0:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if grad_outputs is not None and len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"grad requires one grad_output per output: got "
-                           f"{len(grad_outputs)} grad_outputs and {len(outputs)} outputs")
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     if retain_graph is None:
         retain_graph = create_graph
-    if is_grads_batched:
-        from .functional import batched_grad
-        return batched_grad(outputs, inputs_t, grad_outputs, retain_graph, create_graph,
-                            allow_unused)
     for t in inputs_t:
         if not t._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    grads = _make_grads(outputs, grad_outputs, create_graph)
+    grads = _make_grads(outputs, grad_outputs, create_graph, is_grads_batched)
+    batch = _batch_size(grads) if is_grads_batched else None
     roots, seeds = _roots(outputs, grads)
     capture = [_root_edge(t) for t in inputs_t]
     result = run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
-                          capture=capture, accumulate=False)
+                          capture=capture, accumulate=False, batch=batch)
     out = []
-    for t, g in zip(inputs_t, result):
+    for i, (t, g) in enumerate(zip(inputs_t, result)):
         if g is None:
             if materialize_grads:
-                g = _new_tensor(_zeros_like(t._data))
+                zeros = _zeros_like(t._data)
+                if batch is not None:
+                    zeros = np.broadcast_to(zeros, (batch,) + zeros.shape).copy()
+                g = _new_tensor(zeros)
             elif not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior."
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
                 )
         elif not create_graph and g._rg:
             g = g.detach()
         out.append(g)
     return tuple(out)
+
+
+def _batch_size(grads) -> int:
+    sizes = {g.shape[0] for g in grads if g is not None}
+    if len(sizes) > 1:
+        raise ValueError("is_grads_batched=True: expected all grad_outputs to have the same "
+                         f"size in the batch dimension, but got sizes {sorted(sizes)}")
+    return sizes.pop() if sizes else 1
 
 
 __all__ = ["backward", "grad", "AccumulateGrad"]

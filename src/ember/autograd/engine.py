@@ -128,6 +128,19 @@ def _anomaly_report(node) -> str:
     return text
 
 
+def _apply_special(node, grads, needs, batch):
+    """``node.apply`` for a batched pass and/or in anomaly mode, where nodes made by the
+    backward pass remember the node whose backward made them."""
+    prev = AnomalyMode.current_node
+    AnomalyMode.current_node = node if AnomalyMode.enabled else None
+    try:
+        if batch is None:
+            return node.apply(grads, needs)
+        return apply_batched(node, grads, needs, batch)
+    finally:
+        AnomalyMode.current_node = prev
+
+
 def _warn_anomaly(node) -> None:
     text = _anomaly_report(node)
     if text:
@@ -140,6 +153,7 @@ def _check_nan(node, outs) -> None:
             msg = f"Function '{node.name()}' returned nan values in its {i}th output."
             text = _anomaly_report(node)
             if text:
+                warnings.warn(text, stacklevel=3)
                 msg += "\n" + text
             raise RuntimeError(msg)
 
@@ -182,6 +196,7 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
     anomaly = AnomalyMode.enabled and AnomalyMode.check_nan
+    special = batch is not None or AnomalyMode.enabled
     pop = ready.pop
     push = ready.append
     take = buffers.pop
@@ -207,10 +222,10 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
                 needs = None if needed is None else tuple(
                     e[0] is not None and e[0] in needed for e in nexts)
                 try:
-                    if batch is None:
-                        outs = node.apply(grads, needs)
+                    if special:
+                        outs = _apply_special(node, grads, needs, batch)
                     else:
-                        outs = apply_batched(node, grads, needs, batch)
+                        outs = node.apply(grads, needs)
                 except Exception:
                     if AnomalyMode.enabled:
                         _warn_anomaly(node)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 
 __all__ = ["GradMode", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled"]
@@ -29,23 +30,42 @@ class _ModeContext:
     """Base of the grad-mode managers: usable as ``with`` block and as decorator."""
 
     def __call__(self, func):
-        if inspect.isclass(func) or not callable(func):
-            raise TypeError(f"{type(self).__name__} can only decorate functions")
+        if inspect.isclass(func):
+            warnings.warn(
+                "Decorating classes is deprecated and will be disabled in future versions. You "
+                "should only decorate functions or methods. To preserve the current behavior of "
+                "class decoration, you can directly decorate the `__init__` method and nothing "
+                "else.", FutureWarning, stacklevel=2)
+            cls = func
+
+            def make(*args, **kwargs):
+                with self.clone():
+                    return cls(*args, **kwargs)
+            return make
         if inspect.isgeneratorfunction(func):
             @functools.wraps(func)
             def gen_wrapper(*args, **kwargs):
+                # The generator's own code runs in the mode; the caller's code between
+                # its steps runs in whatever mode the caller set.
                 gen = func(*args, **kwargs)
-                with self.clone():
-                    response = gen.send(None)
-                while True:
-                    try:
-                        request = yield response
-                    except GeneratorExit:
-                        with self.clone():
-                            gen.close()
-                        raise
+                try:
                     with self.clone():
-                        response = gen.send(request)
+                        response = gen.send(None)
+                    while True:
+                        try:
+                            request = yield response
+                        except GeneratorExit:
+                            with self.clone():
+                                gen.close()
+                            raise
+                        except BaseException as exc:
+                            with self.clone():
+                                response = gen.throw(exc)
+                        else:
+                            with self.clone():
+                                response = gen.send(request)
+                except StopIteration as stop:
+                    return stop.value
             return gen_wrapper
 
         @functools.wraps(func)
@@ -93,8 +113,8 @@ class set_grad_enabled(_ModeContext):
 
     def __init__(self, mode: bool) -> None:
         if not isinstance(mode, bool):
-            raise TypeError(f"set_grad_enabled(): argument 'mode' must be bool, not "
-                            f"{type(mode).__name__}")
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be "
+                            f"bool, not {type(mode).__name__}")
         self.prev = GradMode.enabled
         self.mode = mode
         GradMode.enabled = mode
@@ -114,16 +134,18 @@ class set_grad_enabled(_ModeContext):
 
 
 class inference_mode(_ModeContext, metaclass=_BareDecoratable):
-    """Like ``no_grad``; tensors made inside are inference tensors that never record."""
+    """Like ``no_grad``; tensors made inside are inference tensors that never record.
+
+    ``inference_mode(False)`` turns inference mode off and recording on inside it.
+    """
 
     def __init__(self, mode: bool = True) -> None:
         self.mode = mode
 
     def __enter__(self) -> None:
         self.prev = (GradMode.enabled, GradMode.inference)
-        if self.mode:
-            GradMode.enabled = False
-            GradMode.inference = True
+        GradMode.enabled = not self.mode
+        GradMode.inference = bool(self.mode)
 
     def __exit__(self, *exc) -> None:
         GradMode.enabled, GradMode.inference = self.prev

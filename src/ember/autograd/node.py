@@ -102,7 +102,7 @@ class Node:
         return {}
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {hex(id(self))}>"
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
 
 
 class AccumulateGrad(Node):
@@ -117,6 +117,9 @@ class AccumulateGrad(Node):
     @property
     def variable(self):
         return self._variable()
+
+    def name(self) -> str:
+        return "ember::autograd::AccumulateGrad"
 
     def apply(self, grad_outputs, needs):
         return ()

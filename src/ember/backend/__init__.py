@@ -10,7 +10,7 @@ import numpy as np
 
 from ..device import CPU, device
 
-__all__ = ["np", "cupy", "cuda_available", "array_module", "array_device", "to_device",
+__all__ = ["np", "cupy", "add_at", "cuda_available", "array_module", "array_device", "to_device",
            "device_count", "cuda_version", "cudnn_version", "as_host"]
 
 
@@ -77,6 +77,14 @@ def array_module(dev: device):
             )
         return cp
     raise RuntimeError(f"ember has no backend for device type '{dev.type}'")
+
+
+def add_at(out, index, values) -> None:
+    """``out[index] += values`` with repeated indices accumulating (unbuffered)."""
+    if type(out) is np.ndarray:
+        np.add.at(out, index, values)
+    else:
+        cupy().add.at(out, index, values)
 
 
 def array_device(arr) -> device:

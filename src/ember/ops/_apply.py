@@ -117,12 +117,17 @@ def binary(op, a, b, promote: str = "default", attrs=None):
                 raise device_error(a, b)
         rg = a._rg or b._rg
     else:
-        if type(b) not in (int, float, bool):
+        cls = b.__class__
+        if cls is not float and cls is not int and cls is not bool:
             if not isinstance(b, np.generic):
                 return NotImplemented
             b = b.item()  # NumPy scalars take part as Python scalars, as in PyTorch
-        ad = _scalar_operand(ad, b, promote)
-        bd = b
+            cls = b.__class__
+        if cls is not bool and ad.__class__ is np.ndarray and ad.dtype.kind == "f":
+            bd = _scalar_array(b, ad.dtype)
+        else:
+            ad = _scalar_operand(ad, b, promote)
+            bd = b
         rg = a._rg
     try:
         out = op.forward(ad, bd) if attrs is None else op.forward(ad, bd, **attrs)
@@ -155,6 +160,8 @@ def rbinary(op, a, b):
     result = Bound.new(out)
     if a._rg and GradMode.enabled:
         record(op, (a, b), (result,), None)
+    if AnomalyMode.check_forward:
+        check_forward(op, (a, b), (result,))
     return result
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.anomaly_mode import AnomalyMode
 from ..autograd.grad_mode import GradMode
 from ..autograd.node import Node
 from ..dtype import FROM_NUMPY, can_cast
 from .registry import _OUT, Bound, _SavedResult, defop, edge_of
-from .shape import replay_view
+from .shape import regenerate_grad_fn, replay_view
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_ERROR = ("a view of a leaf Variable that requires grad is being used in an "
@@ -25,6 +26,11 @@ VIEW_OF_LEAF_ERROR = ("a view of a leaf Variable that requires grad is being use
 _CAST_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
                "bool": "Bool"}
+
+
+def _writeable(arr) -> bool:
+    # NumPy marks broadcast views read-only; CuPy arrays have no such flag.
+    return arr.__class__ is not np.ndarray or arr.flags.writeable
 
 
 def bump_version(t) -> None:
@@ -45,6 +51,16 @@ def check_inplace_allowed(t) -> None:
             raise RuntimeError(LEAF_ERROR)
     elif base._rg and base._grad_fn is None:
         raise RuntimeError(VIEW_OF_LEAF_ERROR)
+    else:
+        custom = getattr(t._grad_fn, "_forward_cls", None)  # a view made by a custom Function
+        if custom is not None:
+            raise RuntimeError(
+                f"Output {t._output_nr} of {custom.__name__} is a view and is being modified "
+                "inplace. This view was created inside a custom Function (or because an input "
+                "was returned as-is) and the autograd logic to handle view+inplace would "
+                "override the custom backward associated with the custom Function, leading to "
+                "incorrect gradients. This behavior is forbidden. You can fix this by cloning "
+                "the output of the custom Function.")
 
 
 def write_result(t, result_data) -> None:
@@ -86,9 +102,14 @@ class CopySlices(Node):
         self._chain = chain
         self._meta = None
 
+    def name(self) -> str:
+        return "ember::autograd::CopySlices"
+
     def apply(self, grad_outputs, needs):
         grad = grad_outputs[0]
         out = [None, None]
+        if needs is None:  # None: every input that has an edge
+            needs = tuple(e[0] is not None for e in self.next_functions)
         if needs[0]:
             g = grad.clone()
             region = replay_view(g, self._chain)
@@ -157,8 +178,7 @@ def inplace(t, fn, *args, **kwargs):
     base._grad_fn = copy_slices
     base._output_nr = 0
     base._rg = True
-    regenerated = replay_view(base, chain)
-    t._grad_fn = regenerated._grad_fn
+    t._grad_fn = regenerate_grad_fn(base, chain)
     t._output_nr = 0
     t._rg = True
     t._view = (chain, t._vc[0])
@@ -173,16 +193,18 @@ def inplace_binary(t, op, other, promote: str = "default"):
         return inplace(t, lambda x, o: binary(op, x, o, promote), other)
     check_inplace_allowed(t)
     dst = t._data
-    if isinstance(other, Tensor):
+    if AnomalyMode.check_forward:
+        pass  # detect_anomaly(check_forward=True): take the checked path through ``binary``
+    elif isinstance(other, Tensor):
         od = other._data
         if od.dtype is dst.dtype and od.shape == dst.shape and type(od) is type(dst) \
-                and dst.flags.writeable and not (promote == "float" and dst.dtype.kind != "f"):
+                and _writeable(dst) and not (promote == "float" and dst.dtype.kind != "f"):
             op.forward(dst, od, out=dst)
             bump_version(t)
             return t
     elif type(other) is float and dst.dtype.kind == "f" or \
             type(other) is int and dst.dtype.kind in "fiu" and promote != "float":
-        if dst.flags.writeable:
+        if _writeable(dst):
             try:
                 op.forward(dst, other, out=dst)
                 bump_version(t)
@@ -197,36 +219,80 @@ def inplace_binary(t, op, other, promote: str = "default"):
     return t
 
 
-FILL = defop("fill", inputs=("self", "value"),
-             forward=lambda x, v: np.full_like(x, v),
-             derivatives={"value": lambda grad: grad.sum()})
+def _overwritten(grad):
+    # The old values were overwritten: they get a zero gradient (not None), as in PyTorch.
+    return Bound.new(np.zeros_like(grad._data))
+
+
+ZERO = defop("zero", node="ZeroBackward0", forward=np.zeros_like,
+             derivatives={"self": _overwritten})
+FILL_SCALAR = defop("fill", node="FillBackward2",
+                    forward=lambda x, value: np.full_like(x, value),
+                    derivatives={"self": _overwritten})
+FILL_TENSOR = defop("fill", inputs=("self", "value"), node="FillBackward3",
+                    forward=lambda x, v: np.full_like(x, v),
+                    derivatives={"self": _overwritten, "value": lambda grad: grad.sum()})
 COPY = defop("copy", inputs=("self", "src"), node="CopyBackwards",
              forward=lambda x, src: np.broadcast_to(src, x.shape).astype(x.dtype),
-             derivatives={"src": lambda grad: grad})
+             derivatives={"self": _overwritten, "src": lambda grad: grad})
+
+
+COPY.node_cls.name = lambda self: "ember::autograd::CopyBackwards"  # a C++ node in PyTorch
+
+
+_C_TYPE_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+                 "uint8": "uint8_t"}
+
+
+def checked_fill_value(value, dt):
+    """``value`` (a number or 0-d tensor) as a fill for dtype ``dt``, as PyTorch converts it:
+    floats truncate into integer types, negative ints wrap into unsigned ones (down to
+    -max), and anything that overflows raises."""
+    if isinstance(value, Bound.Tensor):
+        value = value.item()
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if dt.is_floating_point or dt.name == "bool":
+        return value
+    info = np.iinfo(dt.np)
+    low = info.min if info.min < 0 else -int(info.max)
+    if isinstance(value, float) and not np.isfinite(value) or not low <= value <= info.max:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[dt.name]} without "
+                           "overflow")
+    return np.array(int(value)).astype(dt.np)
 
 
 def fill_(t, value):
     """Fill ``t`` with ``value`` (a number or a 0-d tensor) in place."""
-    from ._apply import apply
-    if isinstance(value, Bound.Tensor) and value.ndim != 0:
+    from ._apply import apply, unary
+    is_tensor = isinstance(value, Bound.Tensor)
+    if is_tensor and value.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions.")
-    if not GradMode.enabled or not (t._rg or isinstance(value, Bound.Tensor) and value._rg):
+    if not GradMode.enabled or not (t._rg or is_tensor and value._rg):
         check_inplace_allowed(t)
-        v = value._data if isinstance(value, Bound.Tensor) else value
+        v = value._data if is_tensor else checked_fill_value(value, FROM_NUMPY[t._data.dtype])
         t._data[...] = v
         bump_version(t)
         return t
-    return inplace(t, lambda x, v: apply(FILL, (x, v)), value)
+    if is_tensor:
+        return inplace(t, lambda x, v: apply(FILL_TENSOR, (x, v)), value)
+    return inplace(t, lambda x: unary(FILL_SCALAR, x, {"value": value}))
 
 
 def zero_(t):
-    return fill_(t, 0)
+    """Fill ``t`` with zeros in place."""
+    from ._apply import unary
+    if not GradMode.enabled or not t._rg:
+        return fill_(t, 0)
+    return inplace(t, lambda x: unary(ZERO, x))
 
 
 def copy_(t, src, non_blocking: bool = False):
     """Copy the values of ``src`` (broadcast to ``t``'s shape, cast to its dtype) into ``t``."""
     from ._apply import apply
+    if isinstance(src, (bool, int, float, np.number, np.bool_)):
+        return fill_(t, src)  # PyTorch takes a number as a 0-d tensor here
     if not isinstance(src, Bound.Tensor):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
                         f"{type(src).__name__}")

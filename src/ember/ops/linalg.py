@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ._apply import apply, promote_arrays
+from ._apply import apply, promote_arrays, unary
 from .registry import Bound, defop
 
 MM = defop("mm", inputs=("self", "mat2"), forward=np.matmul, derivatives={
@@ -23,22 +25,21 @@ DOT = defop("dot", inputs=("self", "other"), forward=np.dot, derivatives={
     "self": lambda grad, other: grad * other,
     "other": lambda grad, self: grad * self,
 })
-# Batched products with broadcast batch dims; the engine sums gradients back over them.
-MATMUL = defop("matmul", inputs=("self", "other"), node="MatmulBackward0", forward=np.matmul,
-               derivatives={
-                   "self": lambda grad, other: grad.matmul(other.mT),
-                   "other": lambda grad, self: self.mT.matmul(grad),
-               })
-
-
 def _check_dtypes(name, a, b):
-    if a.dtype is not b.dtype:
-        raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {_long(a.dtype)} != "
-            f"{_long(b.dtype)}" if name != "dot" else
-            f"dot : expected both vectors to have same dtype, but found {_cap(a.dtype)} and "
-            f"{_cap(b.dtype)}"
-        )
+    """PyTorch's error (it differs per kernel) for operands of different dtypes."""
+    if a.dtype is b.dtype:
+        return
+    x, y = a.dtype, b.dtype
+    if name == "dot":
+        msg = f"dot : expected both vectors to have same dtype, but found {_cap(x)} and {_cap(y)}"
+    elif name == "bmm":
+        msg = f"expected scalar type {_cap(x)} but found {_cap(y)}"
+    elif name == "mv":
+        msg = (f"addmv input tensors must have the same dtype, but got {_cap(y)}, {_cap(x)}, "
+               f"and {_cap(y)}")
+    else:
+        msg = f"expected m1 and m2 to have the same dtype, but got: {_long(x)} != {_long(y)}"
+    raise RuntimeError(msg)
 
 
 def _long(dt) -> str:
@@ -62,7 +63,7 @@ def _device_check(a, b):
 def mm(input, mat2):
     """Matrix product of two 2-d tensors."""
     if input.ndim != 2:
-        raise RuntimeError(f"self must be a matrix")
+        raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
     _device_check(input, mat2)
@@ -78,9 +79,9 @@ def mm(input, mat2):
 def bmm(input, mat2):
     """Batched matrix product of two 3-d tensors with the same batch size."""
     if input.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor")
+        raise RuntimeError("batch1 must be a 3D tensor")
     if mat2.ndim != 3:
-        raise RuntimeError(f"batch2 must be a 3D tensor")
+        raise RuntimeError("batch2 must be a 3D tensor")
     _device_check(input, mat2)
     _check_dtypes("bmm", input, mat2)
     if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
@@ -109,51 +110,119 @@ def dot(input, other):
                            "tensors")
     _check_dtypes("dot", input, other)
     if input.shape[0] != other.shape[0]:
+        n, m = input.shape[0], other.shape[0]
         raise RuntimeError(
-            "inconsistent tensor size, expected tensor [{}] and src [{}] to have the same "
-            "number of elements, but got {} and {} elements respectively".format(
-                input.shape[0], other.shape[0], input.shape[0], other.shape[0]))
+            f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same "
+            f"number of elements, but got {n} and {m} elements respectively")
     return apply(DOT, (input, other))
 
 
+# ``matmul`` of a vector and a matrix: the row of the product, as PyTorch's in-place
+# ``squeeze_(0)`` on the ``mm`` result (which names the node SqueezeBackward4).
+SQUEEZE_ROW = defop("squeeze_", node="SqueezeBackward4", forward=lambda x: x.reshape(x.shape[1:]),
+                    derivatives={"self": lambda grad: grad.unsqueeze(0)})
+
+
+def _unsafe_view(t, shape):
+    from .shape import UNSAFE_VIEW
+    return unary(UNSAFE_VIEW, t, {"shape": tuple(shape)})
+
+
+def _should_fold(a, b) -> bool:
+    """Whether ``a @ b`` can run as one ``mm``/``mv`` over the larger operand folded into a
+    matrix (PyTorch's rule: without a copy, or where the smaller operand requires grad,
+    which keeps its gradient from being computed per batch and then summed)."""
+    a_larger = a.ndim >= b.ndim
+    big, small = (a, b) if a_larger else (b, a)
+    if not (big.ndim >= 3 and small.ndim <= 2):
+        return False
+    if small.requires_grad:
+        return True
+    if a.ndim == 2:
+        return False
+    if big.numel() == 0:
+        return True
+    shape, strides = list(big.shape), list(big.stride())
+    if not a_larger:  # the folded operand is b.mT
+        shape[-2:], strides[-2:] = shape[:-3:-1], strides[:-3:-1]
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(big.ndim - 2))
+
+
+def _folded_matmul(input, other):
+    transpose = other.ndim > input.ndim
+    if transpose:  # (a @ b) = (b.mT @ a.mT).mT
+        t1 = other.mT
+        t2 = input.t() if input.ndim == 2 else input
+    else:
+        t1, t2 = input, other
+    out_shape = list(t1.shape[:-1])
+    folded = t1.reshape(math.prod(out_shape), t1.shape[-1])
+    if t2.ndim == 2:
+        out = _unsafe_view(folded.mm(t2), out_shape + [t2.shape[1]])
+        return out.mT.contiguous() if transpose else out
+    return _unsafe_view(folded.mv(t2), out_shape)
+
+
+def _batched_matmul(input, other):
+    da, db = input.ndim, other.ndim
+    n = input.shape[-2] if da > 1 else 1
+    m1 = input.shape[-1]
+    m2 = other.shape[-2] if db > 1 else other.shape[0]
+    p = other.shape[-1] if db > 1 else 1
+    batch1 = tuple(input.shape[:max(da - 2, 0)])
+    batch2 = tuple(other.shape[:max(db - 2, 0)])
+    if da == 3 and db == 3 and batch1[0] != batch2[0]:
+        # A batch of one that requires grad: broadcast it through mm instead of copying it.
+        if batch1[0] == 1 and input.requires_grad:
+            return matmul(input.squeeze(0), other)
+        if batch2[0] == 1 and other.requires_grad:
+            return matmul(input, other.squeeze(0))
+    try:
+        batch = tuple(np.broadcast_shapes(batch1, batch2))
+    except ValueError:
+        from ._apply import broadcast_error
+        raise broadcast_error(batch1, batch2) from None
+    size = math.prod(batch)
+    a = input.expand(*batch, n, m1).reshape(size, n, m1)
+    if db == 1:
+        b = other.expand(*batch, m2).reshape(size, m2).unsqueeze(2)
+    else:
+        b = other.expand(*batch, m2, p).reshape(size, m2, p)
+    out_shape = batch + ((n,) if da > 1 else ()) + ((p,) if db > 1 else ())
+    out = a.bmm(b)
+    if db == 1:
+        out = out.squeeze(-1)
+    return _unsafe_view(out, out_shape)
+
+
 def matmul(input, other):
-    """Matrix product with PyTorch's rules for 1-d operands and broadcast batch dims."""
+    """Matrix product with PyTorch's rules for 1-d operands and broadcast batch dims.
+
+    1-d and 2-d operands use ``dot``, ``mv`` and ``mm``; a batched operand against a vector
+    or matrix is folded into one ``mm``/``mv`` where that costs no copy; otherwise batch
+    dims are broadcast and flattened into one ``bmm``, as PyTorch does (so the graph has
+    the same nodes).
+    """
     Tensor = Bound.Tensor
     if not isinstance(other, Tensor):
-        return NotImplemented
+        raise TypeError(f"matmul(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
     da, db = input.ndim, other.ndim
     if da == 0 or db == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
     if da == 1 and db == 1:
         return dot(input, other)
-    if da == 2 and db == 2:
-        return mm(input, other)
     if da == 2 and db == 1:
         return mv(input, other)
     if da == 1 and db == 2:
-        return mm(input.unsqueeze(0), other).squeeze(0)
+        return unary(SQUEEZE_ROW, mm(input.unsqueeze(0), other))
+    if da == 2 and db == 2:
+        return mm(input, other)
     _device_check(input, other)
-    _check_dtypes("matmul", input, other)
-    a = input.unsqueeze(0) if da == 1 else input
-    b = other.unsqueeze(-1) if db == 1 else other
-    if a.shape[-1] != b.shape[-2]:
-        raise RuntimeError(
-            f"Expected size for first two dimensions of batch2 tensor to be: "
-            f"[{b.shape[0] if b.ndim > 2 else 1}, {a.shape[-1]}] but got: "
-            f"[{b.shape[0] if b.ndim > 2 else 1}, {b.shape[-2]}]."
-        )
-    try:
-        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        from ._apply import broadcast_error
-        raise broadcast_error(a.shape[:-2], b.shape[:-2]) from None
-    out = apply(MATMUL, (a, b))
-    if da == 1:
-        out = out.squeeze(-2)
-    if db == 1:
-        out = out.squeeze(-1)
-    return out
+    if _should_fold(input, other):
+        return _folded_matmul(input, other)
+    return _batched_matmul(input, other)
 
 
 __all__ = ["mm", "bmm", "mv", "dot", "matmul", "promote_arrays"]

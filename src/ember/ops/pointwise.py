@@ -16,8 +16,52 @@ from .registry import Bound, defop
 def not_implemented(name: str):
     """A formula for an op whose derivative PyTorch does not define either."""
     def formula(grad):
-        raise RuntimeError(f"the derivative for '{name}' is not implemented.")
+        raise RuntimeError(f"derivative for aten::{name} is not implemented")
     return formula
+
+
+def zeros_grad(grad):
+    """A zero gradient that is not part of any graph (PyTorch's ``grad.new_zeros``)."""
+    return Bound.new(array_module(grad.device).zeros_like(grad._data))
+
+
+def _subtract(a, b, out=None):
+    try:
+        return np.subtract(a, b, out=out)  # out=: in-place ``-=`` writes into storage
+    except TypeError:  # NumPy refuses bool - bool, as PyTorch does
+        raise RuntimeError(_BOOL_SUB_BOTH) from None
+
+
+_BOOL_SUB_BOTH = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use "
+                  "the `^` or `logical_xor()` operator instead.")
+_BOOL_SUB_ONE = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you "
+                 "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _int_zero_check(a, b) -> None:
+    """Integer division or remainder by zero: PyTorch raises where NumPy warns."""
+    if getattr(a, "dtype", np.dtype(np.float32)).kind in "iub" and \
+            getattr(b, "dtype", np.dtype(type(b))).kind in "iub" and (np.asarray(b) == 0).any():
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _floor_divide(a, b):
+    _int_zero_check(a, b)
+    return np.floor_divide(a, b)
+
+
+def _trunc_divide(a, b):
+    if getattr(a, "dtype", None) is not None and a.dtype.kind in "iu":
+        _int_zero_check(a, b)
+        q = np.floor_divide(a, b)
+        # floor and trunc differ by one where the quotient is negative and inexact
+        return q + ((np.remainder(a, b) != 0) & ((a < 0) != (np.asarray(b) < 0)))
+    return np.trunc(np.true_divide(a, b))
+
+
+def _remainder(a, b):
+    _int_zero_check(a, b)
+    return np.remainder(a, b)
 
 
 # ---- arithmetic ------------------------------------------------------------------------
@@ -25,7 +69,7 @@ ADD = defop("add", inputs=("self", "other"), forward=np.add, derivatives={
     "self": lambda grad: grad,
     "other": lambda grad: grad,
 })
-SUB = defop("sub", inputs=("self", "other"), forward=np.subtract, derivatives={
+SUB = defop("sub", inputs=("self", "other"), forward=_subtract, derivatives={
     "self": lambda grad: grad,
     "other": lambda grad: -grad,
 })
@@ -41,15 +85,30 @@ DIV = defop("div", inputs=("self", "other"), forward=np.true_divide, derivatives
     "self": lambda grad, other: grad / other,
     "other": lambda grad, self, other: -grad * self / (other * other),
 })
+# Rounded quotients are piecewise constant: PyTorch gives them zero gradients.
+DIV_FLOOR = defop("div", inputs=("self", "other"), node="DivBackward2", forward=_floor_divide,
+                  derivatives={"self": zeros_grad, "other": zeros_grad})
+DIV_TRUNC = defop("div", inputs=("self", "other"), node="DivBackward2", forward=_trunc_divide,
+                  derivatives={"self": zeros_grad, "other": zeros_grad})
 FLOOR_DIVIDE = defop("floor_divide", inputs=("self", "other"), node="NotImplemented",
-                     forward=np.floor_divide, derivatives={
+                     forward=_floor_divide, derivatives={
                          "self": not_implemented("floor_divide"),
                          "other": not_implemented("floor_divide"),
                      })
-REMAINDER = defop("remainder", inputs=("self", "other"), forward=np.remainder, derivatives={
-    "self": lambda grad: grad,
-    "other": lambda grad, self, other: -grad * floor_divide(self, other),
-})
+FLOOR_DIVIDE_R = defop("floor_divide", inputs=("self", "other"), node="NotImplemented",
+                       forward=lambda a, b: _floor_divide(b, a),
+                       derivatives={"self": not_implemented("floor_divide")})
+REMAINDER = defop("remainder", inputs=("self", "other"), node="RemainderBackward1",
+                  forward=_remainder, derivatives={
+                      "self": lambda grad: grad,
+                      "other": lambda grad, self, other: -grad * div(self, other,
+                                                                    rounding_mode="floor"),
+                  })
+REMAINDER_SCALAR = defop("remainder", inputs=("self", "other"), node="RemainderBackward0",
+                         forward=_remainder, derivatives={"self": lambda grad: grad})
+REMAINDER_R = defop("remainder", inputs=("self", "other"), node="NotImplemented",
+                    forward=lambda a, b: _remainder(b, a),
+                    derivatives={"self": not_implemented("remainder")})
 
 
 def _pow_self(grad, self, exponent):
@@ -100,34 +159,71 @@ RPOW = defop("pow", inputs=("exponent", "self"), node="PowBackward2",
              forward=lambda e, s: np.power(s, e), derivatives={
                  "exponent": _pow_exponent,
              })
+def _larger_side(grad, self, other):
+    # The gradient goes to the larger input; ties split it in half, as in PyTorch.
+    return where(self == other, grad / 2, where(self > other, grad, 0.0))
+
+
 MAXIMUM = defop("maximum", inputs=("self", "other"), forward=np.maximum, derivatives={
-    "self": lambda grad, self, other: where(self == other, grad / 2, where(self > other, grad, 0.0)),
-    "other": lambda grad, self, other: where(self == other, grad / 2, where(self < other, grad, 0.0)),
+    "self": lambda grad, self, other: _larger_side(grad, self, other),
+    "other": lambda grad, self, other: _larger_side(grad, other, self),
 })
 MINIMUM = defop("minimum", inputs=("self", "other"), forward=np.minimum, derivatives={
-    "self": lambda grad, self, other: where(self == other, grad / 2, where(self < other, grad, 0.0)),
-    "other": lambda grad, self, other: where(self == other, grad / 2, where(self > other, grad, 0.0)),
+    "self": lambda grad, self, other: _larger_side(grad, other, self),
+    "other": lambda grad, self, other: _larger_side(grad, self, other),
 })
+
+
+def _is_bool(x) -> bool:
+    return type(x) is bool or (isinstance(x, Bound.Tensor) and x._data.dtype.kind == "b")
+
+
+def _check_bool_sub(input, other) -> None:
+    a, b = _is_bool(input), _is_bool(other)
+    if a and b:
+        raise RuntimeError(_BOOL_SUB_BOTH)
+    if a or b:
+        raise RuntimeError(_BOOL_SUB_ONE)
+
+
+def _scaled(input, other, alpha):
+    """``alpha * other`` for ``add``/``sub``, with PyTorch's checks on ``alpha``: it does
+    not take part in type promotion, so it must fit the result dtype."""
+    from ..dtype import bool_, result_type
+    dt = result_type(input, other)
+    if type(alpha) is bool:
+        if dt is not bool_:
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif isinstance(alpha, float) and not dt.is_floating_point:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    if alpha == 1 and type(alpha) is not bool:
+        return other
+    if dt is bool_:
+        return other * bool(alpha)
+    return other * alpha
 
 
 def add(input, other, *, alpha=1):
     """``input + alpha * other``, broadcasting by PyTorch's rules."""
-    if alpha != 1:
-        other = other * alpha
+    if alpha != 1 or type(alpha) is bool:
+        other = _scaled(input, other, alpha)
     return binary(ADD, input, other)
 
 
 def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
-    if alpha != 1:
-        other = other * alpha
+    _check_bool_sub(input, other)
+    if alpha != 1 or type(alpha) is bool:
+        other = _scaled(input, other, alpha)
     return binary(SUB, input, other)
 
 
 def rsub(input, other, *, alpha=1):
     """``other - alpha * input`` (``other`` a Python scalar)."""
-    if alpha != 1:
-        input = input * alpha
+    _check_bool_sub(input, other)
+    if alpha != 1 or type(alpha) is bool:
+        input = _scaled(input, other, alpha)
     return rbinary(RSUB, input, other)
 
 
@@ -136,38 +232,41 @@ def mul(input, other):
 
 
 def div(input, other, *, rounding_mode=None):
-    """True division, or ``rounding_mode='floor'``/``'trunc'`` division."""
+    """True division, or ``rounding_mode='floor'``/``'trunc'`` division (whose gradient is
+    zero)."""
     if rounding_mode is None:
         return binary(DIV, input, other, promote="float")
-    if rounding_mode == "floor":
-        return floor_divide(input, other)
-    if rounding_mode == "trunc":
-        q = binary(DIV, input, other, promote="float")
-        return q.trunc().to(input.dtype) if not input.dtype.is_floating_point else q.trunc()
-    raise RuntimeError(
-        f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
-        f"'{rounding_mode}'"
-    )
+    if rounding_mode not in ("floor", "trunc"):
+        raise RuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"'{rounding_mode}'"
+        )
+    _no_bool_kernel(f"div_{rounding_mode}", input, other)
+    return binary(DIV_FLOOR if rounding_mode == "floor" else DIV_TRUNC, input, other)
+
+
+def _no_bool_kernel(kernel: str, input, other) -> None:
+    """PyTorch has no bool kernel for rounded division or remainder."""
+    if _is_bool(input) and _is_bool(other):
+        raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for 'Bool'")
 
 
 def floor_divide(input, other):
+    """``input // other``: the quotient rounded down (PyTorch defines no gradient)."""
+    _no_bool_kernel("div_floor", input, other)
     if not isinstance(input, Bound.Tensor):
         return rbinary(FLOOR_DIVIDE_R, other, input)
     return binary(FLOOR_DIVIDE, input, other)
 
 
-FLOOR_DIVIDE_R = defop("floor_divide", inputs=("self", "other"), node="NotImplemented",
-                       forward=lambda a, b: np.floor_divide(b, a))
-REMAINDER_R = defop("remainder", inputs=("self", "other"), node="RemainderBackward1",
-                    forward=lambda a, b: np.remainder(b, a), derivatives={
-                        "self": lambda grad, self, other: -grad * floor_divide(other, self),
-                    })
-
-
 def remainder(input, other):
+    """``input % other`` with the sign of ``other`` (Python's modulus)."""
+    _no_bool_kernel("remainder", input, other)
     if not isinstance(input, Bound.Tensor):
         return rbinary(REMAINDER_R, other, input)
-    return binary(REMAINDER, input, other)
+    if isinstance(other, Bound.Tensor):
+        return binary(REMAINDER, input, other)
+    return binary(REMAINDER_SCALAR, input, other)
 
 
 def _check_int_pow(input, exponent) -> None:
@@ -189,11 +288,21 @@ def pow(input, exponent):
     return binary(POW, input, exponent)
 
 
+def _tensor_other(name, other) -> None:
+    if not isinstance(other, Bound.Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+
+
 def maximum(input, other):
+    """The elementwise maximum of two tensors."""
+    _tensor_other("maximum", other)
     return binary(MAXIMUM, input, other)
 
 
 def minimum(input, other):
+    """The elementwise minimum of two tensors."""
+    _tensor_other("minimum", other)
     return binary(MINIMUM, input, other)
 
 
@@ -202,10 +311,19 @@ NEG = defop("neg", forward=np.negative, derivatives={"self": lambda grad: -grad}
 ABS = defop("abs", forward=np.abs, derivatives={"self": lambda grad, self: grad * self.sign()})
 SIGN = defop("sign", forward=np.sign, derivatives={"self": lambda grad: grad * 0})
 EXP = defop("exp", forward=np.exp, derivatives={"self": lambda grad, result: grad * result})
-LOG = defop("log", forward=np.log, derivatives={"self": lambda grad, self: grad / self})
-SQRT = defop("sqrt", forward=np.sqrt, derivatives={
+def _quiet(ufunc):
+    """``ufunc`` without NumPy's warnings at the edges of its domain (log(0) = -inf,
+    sqrt(-1) = nan, 1/0 = inf), which PyTorch returns silently."""
+    def forward(x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return ufunc(x)
+    return forward
+
+
+LOG = defop("log", forward=_quiet(np.log), derivatives={"self": lambda grad, self: grad / self})
+SQRT = defop("sqrt", forward=_quiet(np.sqrt), derivatives={
     "self": lambda grad, result: grad / (2 * result)})
-RECIPROCAL = defop("reciprocal", forward=np.reciprocal, derivatives={
+RECIPROCAL = defop("reciprocal", forward=_quiet(np.reciprocal), derivatives={
     "self": lambda grad, result: -grad * result * result})
 SIN = defop("sin", forward=np.sin, derivatives={"self": lambda grad, self: grad * self.cos()})
 COS = defop("cos", forward=np.cos, derivatives={"self": lambda grad, self: -grad * self.sin()})
@@ -353,18 +471,55 @@ CLAMP = defop("clamp", node="ClampBackward1", forward=_clamp_forward, derivative
     "self": _clamp_grad})
 
 
+def _clamp_tensor_forward(x, lo, hi, dtype):
+    out = x.astype(dtype, copy=False)
+    if lo is not None:
+        out = np.maximum(out, lo)
+    if hi is not None:
+        out = np.minimum(out, hi)
+    return out.astype(dtype, copy=False)
+
+
+def _clamp_tensor_self(grad, self, min, max):
+    if min is not None and max is not None:
+        mask = logical_and(self >= min, self <= max)
+    elif min is not None:
+        mask = self >= min
+    else:
+        mask = self <= max
+    return where(mask, grad, 0.0)
+
+
+def _clamp_tensor_min(grad, self, min, max):
+    # Where min > max the output is max, whichever side self is on.
+    if max is None:
+        return where(self < min, grad, 0.0)
+    return where(logical_and(self < min, min < max), grad, 0.0)
+
+
+def _clamp_tensor_max(grad, self, min, max):
+    if min is None:
+        return where(self > max, grad, 0.0)
+    return where(logical_or(self > max, max < min), grad, 0.0)
+
+
+CLAMP_TENSOR = defop("clamp", inputs=("self", "min", "max"), node="ClampBackward0",
+                     forward=_clamp_tensor_forward, derivatives={
+                         "self": _clamp_tensor_self,
+                         "min": _clamp_tensor_min,
+                         "max": _clamp_tensor_max,
+                     })
+
+
 def clamp(input, min=None, max=None):
     """Clamp every element into ``[min, max]``; either bound may be None (not both)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None"
                            .replace("torch.", "ember."))
     if isinstance(min, Bound.Tensor) or isinstance(max, Bound.Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min)
-        if max is not None:
-            out = minimum(out, max)
-        return out
+        from ..dtype import result_type
+        dt = result_type(input, *(b for b in (min, max) if b is not None))
+        return apply(CLAMP_TENSOR, (input, min, max), {"dtype": dt.np})
     if (isinstance(min, float) or isinstance(max, float)) and not input.dtype.is_floating_point:
         input = _float_input(input)
     return unary(CLAMP, input, {"min": min, "max": max})
@@ -393,6 +548,14 @@ def where(condition, input=None, other=None):
         other = other.to(dt)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = Bound.new(array_module(condition.device).asarray(input, dtype=dt.np))
+    shape = condition.shape
+    for x in (input, other):
+        if isinstance(x, Tensor) and x.shape != shape:
+            from ._apply import broadcast_error
+            err = broadcast_error(shape, x.shape)
+            if err is not None:
+                raise err
+            shape = np.broadcast_shapes(shape, x.shape)
     return apply(WHERE, (condition, input, other))
 
 

@@ -7,10 +7,12 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..autograd.grad_mode import GradMode
+from ..backend import array_module
 from ..dtype import get_default_dtype
 from ._apply import apply, unary
-from .pointwise import where
 from .dims import normalize_dim, normalize_dims
+from .pointwise import where
 from .registry import Bound, defop
 
 return_types_max = namedtuple("max", ["values", "indices"])
@@ -43,9 +45,17 @@ def _sum_dtype(x, dtype):
     return np.int64 if x.dtype.kind in "biu" else None
 
 
+def _reduce_dims(dim, ndim):
+    """The dims a reduction runs over: all of them for None or an empty list, as in
+    PyTorch."""
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        return tuple(range(ndim))
+    return normalize_dims(dim, ndim)
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over all elements, or over ``dim`` (an int or a tuple of ints)."""
-    dims = normalize_dims(dim, input.ndim)
+    dims = _reduce_dims(dim, input.ndim)
     op = SUM if dim is None else SUM_DIM
     return unary(op, input, {"dims": dims, "keepdim": keepdim,
                              "dtype": _sum_dtype(input._data, dtype)})
@@ -67,8 +77,10 @@ def _type_name(dt) -> str:
 
 def _mean_forward(x, dims, keepdim, dtype):
     if x.size == 0 or any(x.shape[d] == 0 for d in dims):
+        # the mean of nothing is nan, without NumPy's "Mean of empty slice" warning
+        total = np.sum(x, axis=dims, keepdims=keepdim, dtype=dtype)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.mean(x, axis=dims, keepdims=keepdim, dtype=dtype)
+            return (total / math.prod(x.shape[d] for d in dims)).astype(total.dtype)
     return np.mean(x, axis=dims, keepdims=keepdim, dtype=dtype)
 
 
@@ -85,7 +97,7 @@ MEAN_DIM = defop("mean", node="MeanBackward1", forward=_mean_forward,
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean over all elements or over ``dim``; floating dtypes only, as in PyTorch."""
     _mean_check(input, dtype)
-    dims = normalize_dims(dim, input.ndim)
+    dims = _reduce_dims(dim, input.ndim)
     op = MEAN if dim is None else MEAN_DIM
     return unary(op, input, {"dims": dims, "keepdim": keepdim,
                              "dtype": dtype.np if dtype is not None else None})
@@ -95,9 +107,38 @@ def _prod_forward(x, dims, keepdim, dtype):
     return np.prod(x, axis=dims, keepdims=keepdim, dtype=dtype)
 
 
+def _prod_others(self, dims):
+    """For each element, the product of the other elements over ``dims``, from
+    differentiable ops, so that it has exact derivatives of every order even where elements
+    are zero. Costs n times the memory for n reduced elements: it runs only when a graph of
+    the gradient is built and the input has zeros."""
+    ndim = self.ndim
+    keep = [d for d in range(ndim) if d not in dims]
+    perm = keep + list(dims)
+    x = self.permute(perm)
+    lead = tuple(x.shape[:len(keep)])
+    reduced = tuple(x.shape[len(keep):])
+    n = math.prod(reduced)
+    x = x.reshape(*lead, n)
+    diagonal = Bound.new(array_module(self.device).eye(n, dtype=bool))
+    rows = where(diagonal, 1.0, x.unsqueeze(-2).expand(*lead, n, n))
+    others = prod_dims(rows, (rows.ndim - 1,)).reshape(*lead, *reduced)
+    inverse = [0] * ndim
+    for i, p in enumerate(perm):
+        inverse[p] = i
+    return others.permute(inverse)
+
+
 def _prod_grad(grad, self, result, dims, keepdim):
-    # Product of all other elements, exact where some elements are zero.
     shape = self.shape
+    if not shape:
+        return grad
+    if not (self._data == 0).any():
+        return expand_reduced(grad, shape, dims, keepdim) * (
+            expand_reduced(result, shape, dims, keepdim) / self)
+    if GradMode.enabled:  # the gradient is being differentiated: keep it exact
+        return expand_reduced(grad, shape, dims, keepdim) * _prod_others(self, dims)
+    # Product of all other elements, exact where some elements are zero.
     is_zero = self == 0
     safe = where(is_zero, 1.0, self)
     result_k = expand_reduced(result, shape, dims, keepdim)
@@ -116,7 +157,12 @@ PROD_DIM = defop("prod", node="ProdBackward1", forward=_prod_forward,
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of all elements, or along ``dim``."""
     if dim is not None and not isinstance(dim, int):
-        raise TypeError("prod(): argument 'dim' must be int, not " + type(dim).__name__)
+        raise TypeError(
+            f"prod() received an invalid combination of arguments - got (Tensor, "
+            f"{type(dim).__name__}), but expected one of:\n"
+            " * (Tensor input, *, ember.dtype dtype = None)\n"
+            " * (Tensor input, int dim, bool keepdim = False, *, ember.dtype dtype = None, "
+            "Tensor out = None)\n")
     dims = normalize_dims(dim, input.ndim)
     op = PROD if dim is None else PROD_DIM
     return unary(op, input, {"dims": dims, "keepdim": keepdim,
@@ -164,6 +210,8 @@ MIN_ALL = defop("min", node="MinBackward1",
 
 def _select_grad(grad, self_shape, dim, keepdim, indices):
     # Route the gradient to the selected position along ``dim``.
+    if not self_shape:
+        return grad
     if not keepdim and len(self_shape):
         grad = grad.unsqueeze(dim)
         indices = indices.unsqueeze(dim)
@@ -180,6 +228,8 @@ def _select_grad(grad, self_shape, dim, keepdim, indices):
 
 
 def _max_dim_forward(x, dim, keepdim, indices=None, largest=True):
+    if x.ndim == 0:
+        return x.copy(), np.zeros_like(x, dtype=np.int64)
     idx = np.argmax(x, axis=dim, keepdims=True) if largest else np.argmin(x, axis=dim,
                                                                             keepdims=True)
     values = np.take_along_axis(x, idx, axis=dim)
@@ -201,21 +251,15 @@ def _reduce_extreme(input, dim, keepdim, name, all_op, dim_op, pairwise, result_
     Tensor = Bound.Tensor
     if isinstance(dim, Tensor):
         return pairwise(input, dim)
-    if input.dtype.name == "bool" and name in ("max", "min"):
-        pass
     if dim is None:
         _empty_check(input, name, None)
         return unary(all_op, input, {"dims": tuple(range(input.ndim)), "keepdim": False})
     d = normalize_dim(dim, input.ndim)
     _empty_check(input, name, (d,))
     x = input._data
-    if input.ndim == 0:
-        values = input.clone() if not input._rg else input * 1
-        return result_cls(values, Bound.new(np.zeros((), dtype=np.int64)))
     values, idx = dim_op.forward(x, d, keepdim)
     indices = Bound.new(idx)
     out = Bound.new(values)
-    from ..autograd.grad_mode import GradMode
     from .registry import record
     if input._rg and GradMode.enabled:
         record(dim_op, (input,), (out,), {"dim": d, "keepdim": keepdim, "indices": indices})
@@ -237,13 +281,15 @@ def min(input, dim=None, keepdim=False):
 
 
 def amax(input, dim=(), keepdim=False):
-    dims = normalize_dims(dim if dim != () else None, input.ndim)
+    """The largest values over ``dim`` (all dims by default); ties share the gradient."""
+    dims = _reduce_dims(dim, input.ndim)
     _empty_check(input, "amax", dims)
     return unary(AMAX, input, {"dims": dims, "keepdim": keepdim})
 
 
 def amin(input, dim=(), keepdim=False):
-    dims = normalize_dims(dim if dim != () else None, input.ndim)
+    """The smallest values over ``dim`` (all dims by default); ties share the gradient."""
+    dims = _reduce_dims(dim, input.ndim)
     _empty_check(input, "amin", dims)
     return unary(AMIN, input, {"dims": dims, "keepdim": keepdim})
 
@@ -264,30 +310,25 @@ def argmin(input, dim=None, keepdim=False):
     return Bound.new(np.argmin(x, axis=d, keepdims=keepdim).astype(np.int64))
 
 
-def _sum_to_size_forward(x, shape):
-    lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
-    out = np.sum(x, axis=axes, keepdims=True) if axes else x
-    return out.reshape(shape)
-
-
-SUM_TO_SIZE = defop("sum_to_size", node="SumToSizeBackward0", forward=_sum_to_size_forward,
-                    derivatives={"self": lambda grad, self_shape: grad.expand(self_shape)})
-
-
 def sum_to_size(input, *size):
-    """Sum ``input`` down to ``size`` (the shape it was broadcast from)."""
+    """Sum ``input`` down to ``size`` (the shape it was broadcast from): a ``sum`` over the
+    leading and the broadcast dims with ``keepdim=True``, then a view without the leading
+    dims, as in PyTorch."""
     shape = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else tuple(size)
     if tuple(input.shape) == shape:
         return input
     n = len(shape)
-    ok = n <= input.ndim and all(
-        s == 1 or s == t for s, t in zip(shape, input.shape[input.ndim - n:]))
-    if not ok:
-        raise RuntimeError(f"size {{{', '.join(map(str, shape))}}} is not expandable to size "
-                           f"{{{', '.join(map(str, input.shape))}}}.")
-    return unary(SUM_TO_SIZE, input, {"shape": shape})
+    lead = input.ndim - n
+    if lead < 0 or any(s != 1 and s != t for s, t in zip(shape, input.shape[lead:])):
+        raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size "
+                           f"{{{list(input.shape)}}}.")
+    dims = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and input.shape[lead + i] != 1)
+    out = input
+    if dims:
+        out = unary(SUM_DIM, input, {"dims": dims, "keepdim": True,
+                                     "dtype": _sum_dtype(input._data, None)})
+    return out.view(shape) if lead else out
 
 
 def default_float():

@@ -13,6 +13,7 @@ every derivative is itself differentiable.
 from __future__ import annotations
 
 import inspect
+import re
 
 from ..autograd.anomaly_mode import AnomalyMode, forward_trace
 from ..autograd.node import SECOND_BACKWARD, AccumulateGrad, Node
@@ -29,8 +30,8 @@ class Bound:
 class OpDef:
     """One declared op: forward, derivative formulas, what to save, and its node class."""
 
-    __slots__ = ("name", "inputs", "forward", "formulas", "saved", "node_cls", "view",
-                 "num_outputs", "saves_result")
+    __slots__ = ("name", "inputs", "forward", "formulas", "saved", "save_plan", "node_cls",
+                 "view", "num_outputs", "saves_result")
 
     def __repr__(self) -> str:
         return f"OpDef({self.name})"
@@ -54,8 +55,9 @@ def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str |
     op.view = view
     op.num_outputs = outputs
     saved = {}
+    users = {}  # saved name -> bit mask of the inputs whose formulas read it
     formulas = []
-    for inp in inputs:
+    for k, inp in enumerate(inputs):
         fn = derivatives.get(inp)
         if fn is None:
             formulas.append(None)
@@ -67,13 +69,18 @@ def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str |
         for p in params[1:]:
             if p not in saved:
                 saved[p] = (len(saved), _source(p, inputs))
+            users[p] = users.get(p, 0) | (1 << k)
             slots.append(saved[p][0])
         formulas.append((fn, tuple(slots)))
     op.formulas = tuple(formulas)
     op.saved = tuple(src for _, src in saved.values())
+    # What record() walks: each saved value with the inputs that need it, so a value only
+    # the formula of a non-differentiable input reads is never saved (as in PyTorch).
+    op.save_plan = tuple((kind, where, users[p]) for p, (_, (kind, where)) in saved.items())
     op.saves_result = any(kind == _RESULT for kind, _ in op.saved)
     node_name = node or "".join(w.capitalize() for w in name.split("_")) + "Backward0"
-    op.node_cls = type(node_name, (OpNode,), {"__slots__": (), "_op": op})
+    op.node_cls = type(node_name, (OpNode,),
+                       {"__slots__": (), "_op": op, "_num_outputs": outputs})
     return op
 
 
@@ -91,14 +98,21 @@ def _source(param: str, inputs) -> tuple[int, object]:
 
 def _version_error(t, version: int, node) -> RuntimeError:
     producer = t._grad_fn
-    where = (f", which is output {t._output_nr} of {producer.name()}," if producer is not None
-             else "")
+    # PyTorch names the producer by its op: "output 0 of Mul" for MulBackward0.
+    where = (f", which is output {t._output_nr} of "
+             f"{re.sub(r'Backward[0-9]*$', '', producer.name())},"
+             if producer is not None else "")
+    if AnomalyMode.enabled:
+        hint = ("Hint: the backtrace further above shows the operation that failed to compute "
+                "its gradient. The variable in question was changed in there or anywhere "
+                "later. Good luck!")
+    else:
+        hint = ("Hint: enable anomaly detection to find the operation that failed to compute "
+                "its gradient, with ember.autograd.set_detect_anomaly(True, check_nan=False).")
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
         f"inplace operation: [{_type_string(t)} {list(t.shape)}]{where} is at version "
-        f"{t._vc[0]}; expected version {version} instead. Hint: enable anomaly detection to "
-        "find the operation that failed to compute its gradient, with "
-        "ember.autograd.set_detect_anomaly(True)."
+        f"{t._vc[0]}; expected version {version} instead. {hint}"
     )
 
 
@@ -260,18 +274,24 @@ def record(op: OpDef, inputs, outputs, attrs):
     od = outputs[0]._data
     edges = []
     meta = None
+    needed = 0  # bit mask of the inputs that take a gradient
     k = 0
     for x in inputs:
         if x.__class__ is Tensor or isinstance(x, Tensor):
             fn = x._grad_fn
             if fn is not None and x._base is None:
                 edges.append((fn, x._output_nr))
+                needed |= 1 << k
             else:
-                edges.append(edge_of(x))
+                edge = edge_of(x)
+                edges.append(edge)
+                if edge[0] is not None:
+                    needed |= 1 << k
             xd = x._data
             # Same ndim and size means same shape for elementwise broadcasting; other ops'
             # formulas return the input's shape by construction.
-            if xd.ndim != od.ndim or xd.size != od.size or xd.dtype is not od.dtype:
+            if xd.ndim != od.ndim or xd.size != od.size or xd.dtype is not od.dtype or \
+                    not od.size and xd.shape != od.shape:  # empty shapes can differ
                 if meta is None:
                     meta = [None] * len(inputs)
                 meta[k] = (x.shape, x.dtype)
@@ -284,8 +304,10 @@ def record(op: OpDef, inputs, outputs, attrs):
         saved = []
         versions = []
         i = 0
-        for kind, where in op.saved:
-            if kind == _INPUT:
+        for kind, where, users in op.save_plan:
+            if not users & needed:
+                saved.append(None)
+            elif kind == _INPUT:
                 x = inputs[where]
                 if isinstance(x, Tensor):
                     vc = x._vc
@@ -317,6 +339,7 @@ def record(op: OpDef, inputs, outputs, attrs):
         node._versions = None
     if AnomalyMode.enabled:
         node._anomaly_trace = forward_trace()
+        node._anomaly_parent = AnomalyMode.current_node
     if len(outputs) == 1:
         out = outputs[0]
         out._rg = True

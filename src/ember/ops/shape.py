@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ..autograd.grad_mode import GradMode
+from ..backend import add_at
 from ._apply import unary
 from .dims import normalize_dim
 from .registry import Bound, defop, record
@@ -44,6 +45,44 @@ def replay_view(t, chain):
     return t
 
 
+# ---- regenerating a view's grad_fn after an in-place change ---------------------------------
+def _replay_array(x, chain):
+    """The view of array ``x`` that ``chain`` describes (no graph is recorded)."""
+    return replay_view(Bound.new(x), chain)._data
+
+
+def _has_expand(chain) -> bool:
+    return any(fn is _expand_to for fn, _ in chain)
+
+
+def _as_strided_backward_forward(g, shape, chain):
+    out = np.zeros_like(g, shape=shape)
+    if not _has_expand(chain):
+        _replay_array(out, chain)[...] = g
+        return out
+    # An expanded view reads some elements more than once: their gradients add up.
+    flat = np.zeros_like(g, shape=(math.prod(shape),))
+    index = _replay_array(np.arange(flat.size).reshape(shape), chain)
+    add_at(flat, np.broadcast_to(index, g.shape).ravel(), g.ravel())
+    return flat.reshape(shape)
+
+
+AS_STRIDED_BACKWARD = defop(
+    "as_strided_backward", node="AsStridedBackward1", forward=_as_strided_backward_forward,
+    derivatives={"self": lambda grad, chain: unary(AS_STRIDED, grad, {"chain": chain})})
+AS_STRIDED = defop(
+    "as_strided", forward=lambda x, chain: _replay_array(x, chain),
+    derivatives={"self": lambda grad, self_shape, chain: unary(
+        AS_STRIDED_BACKWARD, grad, {"shape": self_shape, "chain": chain})})
+
+
+def regenerate_grad_fn(base, chain):
+    """A fresh ``grad_fn`` for the view ``chain`` of ``base`` after ``base`` (or the view)
+    changed in place: PyTorch's ``AsStridedBackward0`` from the base's current node."""
+    out = Bound.new(_replay_array(base._data, chain))
+    return record(AS_STRIDED, (base,), (out,), {"chain": chain})
+
+
 # ---- shape arithmetic --------------------------------------------------------------------
 def infer_shape(shape, numel: int) -> tuple[int, ...]:
     """Resolve one ``-1`` in ``shape`` against ``numel``, with PyTorch's errors."""
@@ -51,9 +90,10 @@ def infer_shape(shape, numel: int) -> tuple[int, ...]:
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
-    for s in shape:
+    for i, s in enumerate(shape):
         if s < -1:
-            raise RuntimeError(f"invalid shape dimension {s}")
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape "
+                               f"{list(shape)}")
     known = math.prod(s for s in shape if s != -1)
     if neg:
         if known == 0 or numel % known:
@@ -89,8 +129,15 @@ UNSAFE_VIEW = defop("_unsafe_view", forward=lambda x, shape: x.reshape(shape),
 
 def view(input, *shape):
     """A view of ``input`` with a new shape (no copy; fails where strides do not allow)."""
+    if not shape:
+        raise TypeError("view() received an invalid combination of arguments - got (), but "
+                        "expected one of:\n * (ember.dtype dtype)\n * (tuple of ints size)\n")
     shape = infer_shape(shape_arg(shape), input.numel())
-    return view_apply(VIEW, input, {"shape": shape}, view)
+    return view_apply(VIEW, input, {"shape": shape}, _view_to)
+
+
+def _view_to(input, shape):
+    return view_apply(VIEW, input, {"shape": shape}, _view_to)
 
 
 def _viewable(x, shape) -> bool:
@@ -103,13 +150,16 @@ def _viewable(x, shape) -> bool:
 
 def reshape(input, *shape):
     """``input`` with a new shape: a view where possible, else a copy."""
+    if not shape:
+        raise TypeError('reshape() missing 1 required positional arguments: "shape"')
     shape = infer_shape(shape_arg(shape), input.numel())
     if _viewable(input._data, shape):
-        return view_apply(VIEW, input, {"shape": shape}, view)
+        return view_apply(VIEW, input, {"shape": shape}, _view_to)
     return unary(UNSAFE_VIEW, input, {"shape": shape})
 
 
-TRANSPOSE = defop("transpose", forward=lambda x, dim0, dim1: x.swapaxes(dim0, dim1),
+TRANSPOSE = defop("transpose",
+                  forward=lambda x, dim0, dim1: x.swapaxes(dim0, dim1) if x.ndim else x.view(),
                   derivatives={"self": lambda grad, dim0, dim1: grad.transpose(dim0, dim1)})
 
 
@@ -117,8 +167,6 @@ def transpose(input, dim0: int, dim1: int):
     """Swap dims ``dim0`` and ``dim1`` (a view)."""
     n = input.ndim
     d0, d1 = normalize_dim(dim0, n), normalize_dim(dim1, n)
-    if n == 0:
-        return view_apply(VIEW, input, {"shape": ()}, view)
     return view_apply(TRANSPOSE, input, {"dim0": d0, "dim1": d1}, transpose)
 
 
@@ -135,6 +183,8 @@ PERMUTE = defop("permute", forward=lambda x, dims: x.transpose(dims),
 
 def permute(input, *dims):
     """Reorder the dims of ``input`` (a view)."""
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = shape_arg(dims)
     if len(dims) != input.ndim:
         raise RuntimeError(
@@ -145,7 +195,11 @@ def permute(input, *dims):
     norm = tuple(normalize_dim(d, input.ndim) for d in dims)
     if len(set(norm)) != len(norm):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return view_apply(PERMUTE, input, {"dims": norm}, permute)
+    return view_apply(PERMUTE, input, {"dims": norm}, _permute_to)
+
+
+def _permute_to(input, dims):
+    return view_apply(PERMUTE, input, {"dims": dims}, _permute_to)
 
 
 T_OP = defop("t", forward=lambda x: x.T, derivatives={"self": lambda grad: grad.t()})
@@ -167,6 +221,8 @@ SQUEEZE = defop("squeeze", forward=_squeeze_forward, derivatives={
     "self": lambda grad, self_shape: grad.reshape(self_shape)})
 SQUEEZE_DIM = defop("squeeze", node="SqueezeBackward1", forward=_squeeze_forward, derivatives={
     "self": lambda grad, self_shape: grad.reshape(self_shape)})
+SQUEEZE_DIMS = defop("squeeze", node="SqueezeBackward2", forward=_squeeze_forward, derivatives={
+    "self": lambda grad, self_shape: grad.reshape(self_shape)})
 
 
 def squeeze(input, dim=None):
@@ -174,11 +230,21 @@ def squeeze(input, dim=None):
     shape = input.shape
     if dim is None:
         dims = tuple(i for i, s in enumerate(shape) if s == 1)
-        return view_apply(SQUEEZE, input, {"dims": dims}, squeeze)
+        return view_apply(SQUEEZE, input, {"dims": dims}, _squeeze_all)
     dl = (dim,) if isinstance(dim, int) else tuple(dim)
     dims = tuple(normalize_dim(d, input.ndim) for d in dl)
     dims = tuple(d for d in dims if input.ndim and shape[d] == 1)
+    if not isinstance(dim, int):
+        return view_apply(SQUEEZE_DIMS, input, {"dims": dims}, _squeeze_dim_tuple)
     return view_apply(SQUEEZE_DIM, input, {"dims": dims}, _squeeze_dims)
+
+
+def _squeeze_dim_tuple(input, dims):
+    return view_apply(SQUEEZE_DIMS, input, {"dims": dims}, _squeeze_dim_tuple)
+
+
+def _squeeze_all(input, dims):
+    return view_apply(SQUEEZE, input, {"dims": dims}, _squeeze_all)
 
 
 def _squeeze_dims(input, dims):
@@ -204,6 +270,8 @@ EXPAND = defop("expand", forward=lambda x, shape: np.broadcast_to(x, shape),
 
 def expand(input, *sizes):
     """Broadcast size-1 dims to ``sizes`` without copying (-1 keeps a dim)."""
+    if not sizes:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = shape_arg(sizes)
     shape = input.shape
     if len(sizes) < len(shape):
@@ -213,20 +281,21 @@ def expand(input, *sizes):
             "of dimensions in the tensor (" + str(len(shape)) + ")"
         )
     lead = len(sizes) - len(shape)
-    target = []
-    for i, s in enumerate(sizes):
+    target = [0] * len(sizes)
+    for i in range(len(sizes) - 1, -1, -1):  # PyTorch checks from the last dim
+        s = sizes[i]
         if i < lead:
             if s < 0:
                 raise RuntimeError(
                     f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
                     "non-existing dimension " + str(i))
-            target.append(s)
+            target[i] = s
             continue
         cur = shape[i - lead]
         if s == -1:
-            target.append(cur)
+            target[i] = cur
         elif cur == s or cur == 1:
-            target.append(s)
+            target[i] = s
         else:
             raise RuntimeError(
                 f"The expanded size of the tensor ({s}) must match the existing size ({cur}) "
@@ -240,9 +309,14 @@ def _expand_to(input, shape):
     return view_apply(EXPAND, input, {"shape": shape}, _expand_to)
 
 
+_TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                 "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                 "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
 def _type_name(t) -> str:
-    return {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor"}.get(
-        t.dtype.name, "torch.Tensor").replace("torch.", "ember.")
+    prefix = "ember." if type(t._data) is np.ndarray else "ember.cuda."
+    return prefix + _TENSOR_TYPES[t.dtype.name]
 
 
 def _zeros_with(grad, shape):
@@ -370,5 +444,9 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
 def unflatten(input, dim: int, sizes):
     d = normalize_dim(dim, input.ndim)
     shape = input.shape
-    sizes = infer_shape(sizes, shape[d])
+    try:
+        sizes = infer_shape(sizes, shape[d])
+    except RuntimeError:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({shape[d]}) in the input tensor") from None
     return view(input, shape[:d] + tuple(sizes) + shape[d + 1:])

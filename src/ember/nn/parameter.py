@@ -1,0 +1,56 @@
+"""``Parameter``: a tensor that a ``Module`` registers as one of its learnable weights."""
+
+from __future__ import annotations
+
+from ..tensor import Tensor
+
+_new_object = object.__new__
+
+
+class Parameter(Tensor):
+    """A tensor that is registered as a module parameter when assigned to a module attribute.
+
+    ``Parameter(data)`` shares ``data``'s storage and version counter and is a leaf that
+    requires grad (unless ``requires_grad=False``). Ops on a parameter return plain tensors.
+
+    Args:
+        data: the tensor to wrap (an empty tensor if None).
+        requires_grad: whether the parameter requires gradient. Default: True.
+    """
+
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Parameter:
+        if data is None:
+            from ..creation import empty
+            data = empty(0)
+        alias = data.detach()
+        if requires_grad and alias._data.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        p = _new_object(cls)
+        p._data = alias._data
+        p._rg = bool(requires_grad)
+        p.grad = None
+        p._grad_fn = None
+        p._output_nr = 0
+        p._vc = alias._vc
+        p._base = None
+        p._view = None
+        p._accumulator = None
+        return p
+
+    def __repr__(self, *, tensor_contents=None) -> str:
+        return "Parameter containing:\n" + Tensor.__repr__(self)
+
+    __str__ = __repr__
+
+    def __deepcopy__(self, memo) -> Parameter:
+        if id(self) in memo:
+            return memo[id(self)]
+        out = Parameter(Tensor._make(self._data.copy()), self._rg)
+        if self.grad is not None:
+            out.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = out
+        return out
+
+    def __reduce_ex__(self, protocol):
+        return (Parameter, (self.detach(), self._rg))

@@ -1,0 +1,556 @@
+"""The op table: every op with its sample inputs, dtypes, keyword arguments and bad inputs.
+
+In the spirit of PyTorch's OpInfo. Each ``Op`` names an op and gives one callable, written
+once as ``fn(module, *args, **kwargs)`` and run with ``module`` = ``ember`` and with
+``module`` = ``torch``; sample arguments are ``T`` specs (tensors made from the same NumPy
+values for both libraries) or plain Python values. ``tests/ops/test_op_table.py`` runs
+every sample through both and compares forward values, gradients, ``gradcheck``,
+``gradgradcheck`` and (where ``third_order`` is set) third derivatives; every ``Bad``
+input must raise the same exception type as torch, with ``phrase`` in both messages.
+
+Values avoid points where an op is not differentiable (kinks of abs/relu/clamp, ties of
+max/min, integer quotients of remainder) so that finite differences are meaningful.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FLOATS = ("float32", "float64")
+INTS = ("int64",)
+ALL = FLOATS + INTS + ("bool",)
+
+
+@dataclass(frozen=True)
+class T:
+    """A tensor argument: its shape, how its values are drawn, whether it is differentiable.
+
+    dtype: a fixed dtype (else the sample's dtype). grad: requires grad when floating.
+    low/high: the value range. away: points values keep at least ``margin`` from (kinks).
+    distinct: no two values closer than ``margin`` (no ties for max/min).
+    values: fixed values (a nested list) instead of random ones.
+    """
+
+    shape: tuple = ()
+    low: float = -3.0
+    high: float = 3.0
+    dtype: str | None = None
+    grad: bool = True
+    away: tuple = ()
+    margin: float = 0.1
+    distinct: bool = False
+    values: tuple | None = None
+
+    def make(self, rng: np.random.Generator, dtype: str) -> np.ndarray:
+        dt = np.dtype(self.dtype or dtype)
+        if self.values is not None:
+            return np.array(self.values, dtype=dt).reshape(self.shape)
+        n = int(np.prod(self.shape, dtype=np.int64))
+        if dt == np.bool_:
+            return (rng.random(self.shape) < 0.5).astype(np.bool_)
+        if dt.kind in "iu":
+            lo, hi = int(np.floor(self.low)), int(np.ceil(self.high))
+            flat = rng.integers(lo, hi + 1, n)
+            if self.away:
+                ok = np.all([np.abs(flat - a) > 0 for a in self.away], axis=0)
+                flat = np.where(ok, flat, hi)
+            if self.distinct:
+                flat = rng.permutation(np.arange(lo, lo + n))
+            return flat.astype(dt).reshape(self.shape)
+        if self.distinct:
+            grid = np.linspace(self.low, self.high, max(n, 2))[:n]
+            flat = rng.permutation(grid)
+        else:
+            flat = rng.uniform(self.low, self.high, n)
+            for _ in range(20):
+                bad = np.zeros(n, dtype=bool)
+                for a in self.away:
+                    bad |= np.abs(flat - a) < self.margin
+                if not bad.any():
+                    break
+                flat[bad] = rng.uniform(self.low, self.high, int(bad.sum()))
+        return flat.astype(dt).reshape(self.shape)
+
+
+@dataclass
+class Sample:
+    """One call: positional ``args`` (``T`` specs or Python values) and ``kwargs``."""
+
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    dtypes: tuple | None = None  # overrides the op's dtypes for this sample
+    make: Callable | None = None  # make(rng) -> float64 arrays for the T args, in order
+
+
+def S(*args, dtypes=None, make=None, **kwargs) -> Sample:
+    return Sample(args, kwargs, dtypes, make)
+
+
+@dataclass
+class Bad:
+    """A bad call: both libraries must raise ``exc`` with ``phrase`` in the message."""
+
+    args: tuple
+    exc: type
+    phrase: str
+    kwargs: dict = field(default_factory=dict)
+    dtype: str = "float32"
+
+
+@dataclass
+class Op:
+    """An op, the callable run with both libraries, its samples and its bad inputs.
+
+    grad: compare gradients for a random upstream gradient (floating dtypes).
+    gradcheck / gradgradcheck: run ember's checks on the float64 samples.
+    third_order: compare the third derivative with torch's.
+    backward_error: (type, phrase) when backward must raise (ops PyTorch cannot
+    differentiate), instead of comparing gradients.
+    """
+
+    name: str
+    fn: Callable
+    samples: list
+    dtypes: tuple = FLOATS
+    bad: list = field(default_factory=list)
+    grad: bool = True
+    gradcheck: bool = True
+    gradgradcheck: bool = True
+    third_order: bool = False
+    backward_error: tuple | None = None
+
+
+# ---- sample builders ---------------------------------------------------------------------
+BROADCAST_PAIRS = [((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((1,), (2, 2)),
+                   ((2, 3), ()), ((0, 3), (3,)), ((2, 0), (1, 1))]
+
+
+def pairs(a: dict | None = None, b: dict | None = None, shapes=BROADCAST_PAIRS, **kwargs):
+    a, b = a or {}, b or {}
+    return [S(T(sa, **a), T(sb, **b), **kwargs) for sa, sb in shapes]
+
+
+def unary_shapes(**spec):
+    return [S(T(s, **spec)) for s in [(), (1,), (3,), (2, 3), (2, 1, 2), (0,), (0, 2)]]
+
+
+def _remainder_values(rng):
+    # quotients x / y keep at least 0.15 from the nearest integer: remainder is smooth there
+    y = rng.uniform(0.5, 2.0, (2, 3)) * rng.choice([-1.0, 1.0], (2, 3))
+    q = rng.integers(-3, 3, (2, 3)) + rng.uniform(0.15, 0.85, (2, 3))
+    return q * y, y
+
+
+def _remainder_bcast(rng):
+    y = rng.uniform(0.5, 2.0, (3,)) * rng.choice([-1.0, 1.0], (3,))
+    q = rng.integers(-3, 3, (2, 3)) + rng.uniform(0.15, 0.85, (2, 3))
+    return q * y, y
+
+
+def _remainder_scalar(rng):
+    q = rng.integers(-3, 3, (2, 3)) + rng.uniform(0.15, 0.85, (2, 3))
+    return (q * 1.5,)
+
+
+def _rremainder(rng):
+    # 2 % x: |x| in [0.7, 0.95] keeps 2 / x in (2.1, 2.86), away from integers
+    x = rng.uniform(0.7, 0.95, (2, 3)) * rng.choice([-1.0, 1.0], (2, 3))
+    return (x,)
+
+
+# integer division and remainder: divisors away from zero
+INT_DIV = [S(T((2, 3), low=-7, high=7), T((2, 3), low=-3, high=3, away=(0,)), dtypes=INTS),
+           S(T((2, 3), low=-7, high=7), T((3,), low=-3, high=3, away=(0,)), dtypes=INTS),
+           S(T((2, 3), low=-7, high=7), -2, dtypes=INTS),
+           S(T((2, 3), low=-7, high=7), 3, dtypes=INTS)]
+POS = dict(low=0.2, high=3.0)  # away from 0 for log, sqrt, division
+NONZERO = dict(away=(0.0,), margin=0.3)
+
+# ---- the table ---------------------------------------------------------------------------
+OPS: list[Op] = []
+
+
+def op(*args, **kwargs) -> Op:
+    entry = Op(*args, **kwargs)
+    OPS.append(entry)
+    return entry
+
+
+# arithmetic -----------------------------------------------------------------------------
+op("add", lambda m, x, y, **kw: m.add(x, y, **kw),
+   pairs() + [S(T((2, 3)), T((2, 3)), alpha=2), S(T((2, 3)), 1.5), S(T((3,)), 2, alpha=3),
+              S(T((2, 3)), T((3,), dtype="int64")), S(T((2, 3)), T((), dtype="float64")),
+              S(T((2, 3), dtype="int64"), 2.5, dtypes=FLOATS[:1])],
+   dtypes=ALL, third_order=True,
+   bad=[Bad((T((2, 3)), T((4,))), RuntimeError, "must match the size of tensor b (4)"),
+        Bad((T((2,)), T((2,))), RuntimeError, "Boolean alpha only supported for Boolean",
+            dict(alpha=True))])
+op("__add__", lambda m, x, y: x + y, pairs(shapes=BROADCAST_PAIRS[:5]) + [S(T((2, 3)), 1)],
+   dtypes=ALL)
+op("__radd__", lambda m, x: 2 + x, [S(T((2, 3))), S(T(()))], dtypes=ALL)
+op("sub", lambda m, x, y, **kw: m.sub(x, y, **kw),
+   pairs() + [S(T((2, 3)), T((3,)), alpha=2), S(T((2, 3)), 0.5, alpha=-1.5)],
+   dtypes=FLOATS + INTS,
+   bad=[Bad((T((2,), dtype="bool"), T((2,), dtype="bool")), RuntimeError,
+            "Subtraction, the `-` operator, with two bool tensors is not supported"),
+        Bad((T((2,)), T((2,), dtype="bool")), RuntimeError,
+            "Subtraction, the `-` operator, with a bool tensor is not supported"),
+        Bad((T((2,), dtype="int64"), T((2,), dtype="int64")), RuntimeError,
+            "For integral input tensors, argument alpha must not be a floating point number",
+            dict(alpha=0.5))])
+op("__sub__", lambda m, x, y: x - y, pairs(shapes=BROADCAST_PAIRS[:5]), dtypes=FLOATS + INTS,
+   bad=[Bad((T((2,), dtype="bool"), 1), RuntimeError,
+            "Subtraction, the `-` operator, with a bool tensor is not supported"),
+        Bad((T((2,), dtype="bool"), T((2,), dtype="bool")), RuntimeError,
+            "Subtraction, the `-` operator, with two bool tensors is not supported")])
+op("__rsub__", lambda m, x: 2 - x, [S(T((2, 3))), S(T(()))], dtypes=FLOATS + INTS,
+   bad=[Bad((T((2,), dtype="bool"),), RuntimeError,
+            "Subtraction, the `-` operator, with a bool tensor is not supported")])
+op("mul", lambda m, x, y: m.mul(x, y),
+   pairs() + [S(T((2, 3)), 2.5), S(T((2, 3)), T((2, 3), dtype="bool")),
+              S(T((2, 3)), T((3,), grad=False)), S(T((2, 3), grad=False), T((2, 1)))],
+   dtypes=ALL, third_order=True)
+op("__mul__", lambda m, x, y: x * y, pairs(shapes=BROADCAST_PAIRS[:5]), dtypes=ALL)
+op("__rmul__", lambda m, x: 2 * x, [S(T((2, 3))), S(T(()))], dtypes=ALL)
+op("div", lambda m, x, y, **kw: m.div(x, y, **kw),
+   pairs(b=NONZERO) + [S(T((2, 3)), 2.5), S(T((2, 3)), T((3,), dtype="int64", **NONZERO))],
+   dtypes=FLOATS + INTS, third_order=True,
+   bad=[Bad((T((2,)), T((2,))), RuntimeError, "div expected rounding_mode to be one of None, "
+            "'trunc', or 'floor'", dict(rounding_mode="round"))])
+op("div_floor", lambda m, x, y: m.div(x, y, rounding_mode="floor"),
+   [S(T((2, 3)), T((2, 3)), make=_remainder_values), S(T((2, 3)), T((3,)), make=_remainder_bcast),
+    S(T((2, 3)), 1.5, make=_remainder_scalar), S(T((2, 3), dtype="int64", low=-7, high=7), 1.5)]
+   + INT_DIV,
+   dtypes=FLOATS,
+   bad=[Bad((T((2,), dtype="int64"), 0), RuntimeError, "ZeroDivisionError", dtype="int64")])
+op("div_trunc", lambda m, x, y: m.div(x, y, rounding_mode="trunc"),
+   [S(T((2, 3)), T((2, 3)), make=_remainder_values), S(T((2, 3)), T((3,)), make=_remainder_bcast),
+    S(T((2, 3)), 1.5, make=_remainder_scalar), S(T((2, 3), dtype="int64", low=-7, high=7), 1.5)]
+   + INT_DIV,
+   dtypes=FLOATS,
+   bad=[Bad((T((2,), dtype="bool"), T((2,), dtype="bool")), NotImplementedError,
+            "\"div_trunc_cpu\" not implemented for 'Bool'", dtype="bool")])
+op("__truediv__", lambda m, x, y: x / y,
+   pairs(b=NONZERO, shapes=BROADCAST_PAIRS[:5]) + [S(T((2, 3)), 2)], dtypes=FLOATS + INTS)
+op("__rtruediv__", lambda m, x: 2 / x, [S(T((2, 3), **NONZERO)), S(T((), **NONZERO))],
+   dtypes=FLOATS + INTS)
+op("floor_divide", lambda m, x, y: m.floor_divide(x, y),
+   [S(T((2, 3)), T((2, 3)), make=_remainder_values), S(T((2, 3)), T((3,)), make=_remainder_bcast),
+    S(T((2, 3)), 1.5, make=_remainder_scalar)] + INT_DIV,
+   dtypes=FLOATS, grad=False, gradcheck=False,
+   backward_error=(RuntimeError, "derivative for aten::floor_divide is not implemented"),
+   bad=[Bad((T((2,), dtype="int64"), T((2,), dtype="int64", values=(0, 0))), RuntimeError,
+            "ZeroDivisionError", dtype="int64"),
+        Bad((T((2,), dtype="bool"), T((2,), dtype="bool")), NotImplementedError,
+            "\"div_floor_cpu\" not implemented for 'Bool'", dtype="bool")])
+op("__floordiv__", lambda m, x, y: x // y,
+   [S(T((2, 3)), T((2, 3)), make=_remainder_values)] + INT_DIV[:1], dtypes=FLOATS, grad=False, gradcheck=False,
+   backward_error=(RuntimeError, "derivative for aten::floor_divide is not implemented"))
+op("remainder", lambda m, x, y: m.remainder(x, y),
+   [S(T((2, 3)), T((2, 3)), make=_remainder_values), S(T((2, 3)), T((3,)), make=_remainder_bcast),
+    S(T((2, 3)), 1.5, make=_remainder_scalar)] + INT_DIV,
+   dtypes=FLOATS,
+   bad=[Bad((T((2,), dtype="int64"), T((2,), dtype="int64", values=(0, 1))), RuntimeError,
+            "ZeroDivisionError", dtype="int64"),
+        Bad((T((2,), dtype="bool"), True), NotImplementedError,
+            "\"remainder_cpu\" not implemented for 'Bool'", dtype="bool")])
+op("__mod__", lambda m, x, y: x % y,
+   [S(T((2, 3)), T((2, 3)), make=_remainder_values)] + INT_DIV[:1], dtypes=FLOATS)
+op("__rmod__", lambda m, x: 2 % x, [S(T((2, 3)), make=_rremainder)], dtypes=FLOATS,
+   grad=False, gradcheck=False,
+   backward_error=(RuntimeError, "derivative for aten::remainder is not implemented"))
+op("pow_scalar", lambda m, x, e: m.pow(x, e),
+   [S(T((2, 3)), 2), S(T((2, 3)), 3), S(T((2, 3), **POS), 0.5), S(T((2, 3), **POS), -1.5),
+    S(T((2, 3)), 0), S(T(()), 2.0), S(T((0, 2)), 2)],
+   dtypes=FLOATS, third_order=True)
+op("pow_int", lambda m, x, e: x ** e, [S(T((2, 3)), 2), S(T((2, 3)), 0)], dtypes=INTS,
+   bad=[Bad((T((2,), dtype="int64"), -1), RuntimeError,
+            "Integers to negative integer powers are not allowed", dtype="int64")])
+op("pow_tensor", lambda m, x, e: m.pow(x, e),
+   [S(T((2, 3), **POS), T((2, 3))), S(T((2, 3), **POS), T((3,))), S(T((), **POS), T((2,))),
+    S(T((2, 1), **POS), T((1, 3), low=-2, high=2))],
+   dtypes=FLOATS, third_order=True)
+op("__pow__", lambda m, x, e: x ** e, [S(T((2, 3), **POS), T((2, 3))), S(T((2, 3)), 2)],
+   dtypes=FLOATS)
+op("__rpow__", lambda m, x: 2 ** x, [S(T((2, 3))), S(T(()))], dtypes=FLOATS, third_order=True)
+op("pow_scalar_base", lambda m, x: m.pow(1.5, x), [S(T((2, 3)))], dtypes=FLOATS)
+op("neg", lambda m, x: m.neg(x), unary_shapes(), dtypes=FLOATS + INTS,
+   bad=[Bad((T((2,), dtype="bool"),), RuntimeError,
+            "Negation, the `-` operator, on a bool tensor is not supported", dtype="bool")])
+op("__neg__", lambda m, x: -x, [S(T((2, 3)))], dtypes=FLOATS + INTS)
+op("abs", lambda m, x: m.abs(x), unary_shapes(**NONZERO), dtypes=FLOATS + INTS)
+op("__abs__", lambda m, x: abs(x), [S(T((2, 3), **NONZERO))], dtypes=FLOATS + INTS)
+
+# unary math -----------------------------------------------------------------------------
+op("exp", lambda m, x: m.exp(x), unary_shapes(), dtypes=FLOATS + INTS, third_order=True)
+op("log", lambda m, x: m.log(x), unary_shapes(**POS), dtypes=FLOATS + INTS, third_order=True)
+op("sqrt", lambda m, x: m.sqrt(x), unary_shapes(**POS), dtypes=FLOATS + INTS,
+   third_order=True)
+op("sin", lambda m, x: m.sin(x), unary_shapes(), dtypes=FLOATS + INTS, third_order=True)
+op("cos", lambda m, x: m.cos(x), unary_shapes(), dtypes=FLOATS + INTS)
+op("tanh", lambda m, x: m.tanh(x), unary_shapes(), dtypes=FLOATS + INTS, third_order=True)
+op("sigmoid", lambda m, x: m.sigmoid(x), unary_shapes(), dtypes=FLOATS + INTS,
+   third_order=True)
+op("relu", lambda m, x: m.relu(x), unary_shapes(**NONZERO), dtypes=FLOATS + INTS)
+op("Tensor.exp", lambda m, x: x.exp(), [S(T((2, 3)))])
+op("Tensor.relu", lambda m, x: x.relu(), [S(T((2, 3), **NONZERO))])
+
+# comparisons and logic (forward only) -----------------------------------------------------
+CMP = pairs(shapes=BROADCAST_PAIRS[:6]) + [S(T((2, 3)), 0.5), S(T((2, 3)), 1),
+                                          S(T((2, 3)), T((2, 3), dtype="int64"))]
+for _name, _fn in [("eq", lambda m, x, y: m.eq(x, y)), ("ne", lambda m, x, y: m.ne(x, y)),
+                   ("lt", lambda m, x, y: m.lt(x, y)), ("le", lambda m, x, y: m.le(x, y)),
+                   ("gt", lambda m, x, y: m.gt(x, y)), ("ge", lambda m, x, y: m.ge(x, y)),
+                   ("__eq__", lambda m, x, y: x == y), ("__lt__", lambda m, x, y: x < y),
+                   ("__ge__", lambda m, x, y: x >= y)]:
+    op(_name, _fn, CMP, dtypes=ALL, grad=False, gradcheck=False,
+       bad=[Bad((T((2, 3)), T((4,))), RuntimeError, "must match the size of tensor b (4)")])
+for _name, _fn in [("logical_and", lambda m, x, y: m.logical_and(x, y)),
+                   ("logical_or", lambda m, x, y: m.logical_or(x, y)),
+                   ("logical_xor", lambda m, x, y: m.logical_xor(x, y))]:
+    op(_name, _fn, pairs(shapes=BROADCAST_PAIRS[:6]) + [S(T((2, 3)), T((3,), dtype="bool"))],
+       dtypes=ALL, grad=False, gradcheck=False)
+op("logical_not", lambda m, x: m.logical_not(x), unary_shapes(), dtypes=ALL, grad=False,
+   gradcheck=False)
+
+# where, clamp, maximum, minimum -------------------------------------------------------------
+COND = dict(dtype="bool")
+op("where", lambda m, c, x, y: m.where(c, x, y),
+   [S(T((2, 3), **COND), T((2, 3)), T((2, 3))), S(T((2, 3), **COND), T((3,)), T((2, 1))),
+    S(T((3,), **COND), T((2, 3)), T(())), S(T((), **COND), T((2,)), T((2,))),
+    S(T((2, 3), **COND), T((2, 3)), 0.5), S(T((2, 3), **COND), -1.5, T((3,))),
+    S(T((2, 3), **COND), 1.0, 0.0), S(T((0, 3), **COND), T((3,)), T((0, 3))),
+    S(T((2, 3), **COND), T((2, 3)), T((2, 3), dtype="int64")),
+    S(T((2, 3), **COND), T((2, 3), grad=False), T((3,)))],
+   dtypes=ALL,
+   bad=[Bad((T((2,)), T((2,)), T((2,))), RuntimeError,
+            "where expected condition to be a boolean tensor")])
+op("Tensor.where", lambda m, x, c, y: x.where(c, y), [S(T((2, 3)), T((2, 3), **COND), T((3,)))])
+CLAMP_AWAY = dict(away=(-0.5, 1.0), margin=0.1)
+op("clamp", lambda m, x, **kw: m.clamp(x, **kw),
+   [S(T((2, 3), **CLAMP_AWAY), min=-0.5), S(T((2, 3), **CLAMP_AWAY), max=1.0),
+    S(T((2, 3), **CLAMP_AWAY), min=-0.5, max=1.0), S(T((), **CLAMP_AWAY), min=-0.5, max=1.0),
+    S(T((0, 2)), min=0.0)],
+   dtypes=FLOATS + INTS,
+   bad=[Bad((T((2,)),), RuntimeError, "At least one of 'min' or 'max' must not be None")])
+op("clamp_tensor", lambda m, x, lo, hi: m.clamp(x, lo, hi),
+   [S(T((2, 3), low=-1, high=1, distinct=True), T((3,), low=-3, high=-1.2),
+      T((2, 1), low=1.2, high=3))],
+   dtypes=FLOATS)
+op("clamp_tensor_min", lambda m, x, lo: m.clamp(x, min=lo),
+   [S(T((2, 3), low=-3, high=3, distinct=True, margin=0.3), T((3,), away=(-3, -2.4, -1.8,
+                                                                          -1.2, -0.6, 0, 0.6,
+                                                                          1.2, 1.8, 2.4, 3),
+                                                           margin=0.15))],
+   dtypes=FLOATS)
+op("Tensor.clamp", lambda m, x: x.clamp(-0.5, 1.0), [S(T((2, 3), **CLAMP_AWAY))])
+MAXMIN = [S(T((2, 3), distinct=True), T((2, 3), distinct=True, low=-2.9, high=3.1)),
+          S(T((2, 3), distinct=True), T((3,), low=-2.95, high=2.95, distinct=True)),
+          S(T((), low=0.5, high=1), T((), low=-1, high=0)),
+          S(T((2, 3), distinct=True, low=-2.9, high=2.6), T((2, 3), dtype="int64", low=-3,
+                                                              high=3))]
+op("maximum", lambda m, x, y: m.maximum(x, y), MAXMIN, dtypes=FLOATS + INTS,
+   bad=[Bad((T((2,)), 1.0), TypeError, "must be Tensor")])
+op("minimum", lambda m, x, y: m.minimum(x, y), MAXMIN, dtypes=FLOATS + INTS,
+   bad=[Bad((T((2,)), 1.0), TypeError, "must be Tensor")])
+
+# reductions ------------------------------------------------------------------------------
+R = [(), (3,), (2, 3), (2, 1, 3)]
+op("sum", lambda m, x, *a, **kw: m.sum(x, *a, **kw),
+   [S(T(s)) for s in R] + [S(T((2, 3)), 1), S(T((2, 3)), -1, keepdim=True),
+                           S(T((2, 1, 3)), (0, 2)), S(T((2, 1, 3)), (0, -1), keepdim=True),
+                           S(T(()), 0), S(T((0, 3))), S(T((0, 3)), 0), S(T((2, 3)), ()),
+                           S(T((2, 3)), dtype=None)],
+   dtypes=ALL,
+   bad=[Bad((T((2, 3)), 2), IndexError, "Dimension out of range"),
+        Bad((T((2, 3)), (0, 0)), RuntimeError, "appears multiple times in the list of dims")])
+op("Tensor.sum", lambda m, x, *a, **kw: x.sum(*a, **kw),
+   [S(T((2, 3))), S(T((2, 3)), 0, keepdim=True)], dtypes=ALL)
+op("mean", lambda m, x, *a, **kw: m.mean(x, *a, **kw),
+   [S(T(s)) for s in R] + [S(T((2, 3)), 1), S(T((2, 3)), -1, keepdim=True),
+                           S(T((2, 1, 3)), (0, 2)), S(T((2, 1, 3)), (0, 2), keepdim=True),
+                           S(T(()), 0), S(T((0, 3))), S(T((0, 3)), 1), S(T((2, 3)), []),
+                           S(T((2, 3)), dtype=None)],
+   third_order=True,
+   bad=[Bad((T((2, 3), dtype="int64"),), RuntimeError, "mean(): could not infer output dtype",
+            dtype="int64"),
+        Bad((T((2, 3)), 3), IndexError, "Dimension out of range")])
+op("prod", lambda m, x, *a, **kw: m.prod(x, *a, **kw),
+   [S(T(s, low=-2, high=2)) for s in R] + [
+       S(T((2, 3), low=-2, high=2), 1), S(T((2, 3), low=-2, high=2), 0, keepdim=True),
+       S(T((2, 3), values=(1.5, 0.0, -2.0, 0.5, 1.25, -0.75))),
+       S(T((2, 3), values=(1.5, 0.0, -2.0, 0.5, 0.0, -0.75)), 1),
+       S(T((2, 2), values=(0.0, 0.0, 2.0, 3.0))), S(T((0, 3))), S(T((0, 3)), 1)],
+   dtypes=ALL, third_order=True,
+   bad=[Bad((T((2, 3)), (0, 1)), TypeError, "prod() received an invalid combination of arguments")])
+MAXIN = dict(distinct=True)
+op("max", lambda m, x: m.max(x), [S(T(s, **MAXIN)) for s in R], dtypes=ALL,
+   bad=[Bad((T((0, 3)),), RuntimeError, "Expected reduction dim to be specified for "
+            "input.numel() == 0")])
+op("max_dim", lambda m, x, *a, **kw: m.max(x, *a, **kw),
+   [S(T((2, 3), **MAXIN), 1), S(T((2, 3), **MAXIN), 0, keepdim=True),
+    S(T((2, 1, 3), **MAXIN), -1), S(T((), **MAXIN), 0), S(T((0, 3), **MAXIN), 1)],
+   dtypes=ALL,
+   bad=[Bad((T((2, 3)), 2), IndexError, "Dimension out of range"),
+        Bad((T((0, 3)), 0), IndexError, "Expected reduction dim 0 to have non-zero size")])
+op("Tensor.max", lambda m, x: x.max(0)[0], [S(T((2, 3), **MAXIN))])
+op("min", lambda m, x: m.min(x), [S(T(s, **MAXIN)) for s in R], dtypes=ALL)
+op("min_dim", lambda m, x, *a, **kw: m.min(x, *a, **kw),
+   [S(T((2, 3), **MAXIN), 1), S(T((2, 3), **MAXIN), 0, keepdim=True), S(T((), **MAXIN), 0)],
+   dtypes=ALL)
+op("max_ties", lambda m, x: m.max(x), [S(T((2, 2), values=(1.0, 2.0, 2.0, -1.0)))],
+   gradcheck=False)
+op("amax", lambda m, x, *a, **kw: m.amax(x, *a, **kw),
+   [S(T((2, 3), **MAXIN)), S(T((2, 3), **MAXIN), 1), S(T((2, 1, 3), **MAXIN), (0, 2)),
+    S(T((2, 3), **MAXIN), -1, keepdim=True), S(T((), **MAXIN)),
+    S(T((2, 2), values=(1.0, 2.0, 2.0, -1.0)), 1), S(T((0, 3)), 1)],
+   dtypes=FLOATS + INTS,
+   bad=[Bad((T((0, 3)), 0), IndexError, "Expected reduction dim 0 to have non-zero size")])
+op("amin", lambda m, x, *a, **kw: m.amin(x, *a, **kw),
+   [S(T((2, 3), **MAXIN)), S(T((2, 3), **MAXIN), 1), S(T((2, 1, 3), **MAXIN), (0, 2)),
+    S(T((2, 3), **MAXIN), 0, keepdim=True)],
+   dtypes=FLOATS + INTS)
+for _name, _fn in [("argmax", lambda m, x, *a, **kw: m.argmax(x, *a, **kw)),
+                   ("argmin", lambda m, x, *a, **kw: m.argmin(x, *a, **kw))]:
+    op(_name, _fn,
+       [S(T((2, 3), **MAXIN)), S(T((2, 3), **MAXIN), 1), S(T((2, 3), **MAXIN), 0, keepdim=True),
+        S(T((), **MAXIN)), S(T((2, 1, 3), **MAXIN), -1)],
+       dtypes=FLOATS + INTS, grad=False, gradcheck=False,
+       bad=[Bad((T((2, 3)), 2), IndexError, "Dimension out of range")])
+
+# matrix products -------------------------------------------------------------------------
+op("matmul", lambda m, x, y: m.matmul(x, y),
+   [S(T((3,)), T((3,))), S(T((2, 3)), T((3,))), S(T((3,)), T((3, 2))), S(T((2, 3)), T((3, 2))),
+    S(T((2, 2, 3)), T((3, 2))), S(T((2, 2, 3)), T((3,))), S(T((3,)), T((2, 3, 2))),
+    S(T((2, 3)), T((2, 3, 2))), S(T((2, 1, 2, 3)), T((3, 3, 2))), S(T((2, 2, 3)), T((2, 3, 2))),
+    S(T((1, 2, 3)), T((2, 3, 2))), S(T((2, 2, 3)), T((1, 3, 2))), S(T((0, 3)), T((3, 2))),
+    S(T((2, 0)), T((0, 2))),
+    # which operands require grad decides whether PyTorch folds batches into one mm
+    S(T((2, 2, 3)), T((3, 2), grad=False)), S(T((2, 3), grad=False), T((2, 3, 2))),
+    S(T((3,), grad=False), T((2, 3, 2))), S(T((1, 2, 3), grad=False), T((2, 3, 2))),
+    S(T((2, 2, 3), grad=False), T((1, 3, 2)))],
+   dtypes=FLOATS + INTS, third_order=True,
+   bad=[Bad((T(()), T((3,))), RuntimeError, "both arguments to matmul need to be at least 1D"),
+        Bad((T((2, 3)), T((2, 3))), RuntimeError, "shapes cannot be multiplied"),
+        Bad((T((2, 2, 3)), T((3, 2, 2))), RuntimeError, "must match the size of tensor b"),
+        Bad((T((2, 2, 3)), T((2, 3, 2), dtype="float64")), RuntimeError,
+            "expected scalar type Float but found Double"),
+        Bad((T((2, 2, 3)), T((3, 2), dtype="float64")), RuntimeError,
+            "expected m1 and m2 to have the same dtype, but got: float != double")])
+op("__matmul__", lambda m, x, y: x @ y, [S(T((2, 3)), T((3, 2))), S(T((2, 2, 3)), T((3,)))])
+op("mm", lambda m, x, y: m.mm(x, y), [S(T((2, 3)), T((3, 2))), S(T((1, 1)), T((1, 3))),
+                                       S(T((2, 0)), T((0, 3)))],
+   dtypes=FLOATS + INTS,
+   bad=[Bad((T((2, 3)), T((2, 3))), RuntimeError,
+            "mat1 and mat2 shapes cannot be multiplied (2x3 and 2x3)"),
+        Bad((T((3,)), T((3, 2))), RuntimeError, "self must be a matrix"),
+        Bad((T((2, 3)), T((3, 2), dtype="float64")), RuntimeError,
+            "expected m1 and m2 to have the same dtype")])
+op("bmm", lambda m, x, y: m.bmm(x, y), [S(T((2, 2, 3)), T((2, 3, 2))), S(T((1, 1, 2)), T((1, 2, 1)))],
+   dtypes=FLOATS + INTS,
+   bad=[Bad((T((2, 2, 3)), T((3, 3, 2))), RuntimeError, "Expected size for first two dimensions"),
+        Bad((T((2, 2, 3)), T((2, 3, 2), dtype="float64")), RuntimeError,
+            "expected scalar type Float but found Double"),
+        Bad((T((2, 3)), T((2, 3, 2))), RuntimeError, "batch1 must be a 3D tensor")])
+op("mv", lambda m, x, y: m.mv(x, y), [S(T((2, 3)), T((3,))), S(T((1, 1)), T((1,)))],
+   dtypes=FLOATS + INTS,
+   bad=[Bad((T((2, 3)), T((2,))), RuntimeError, "size mismatch"),
+        Bad((T((2, 3)), T((3,), dtype="float64")), RuntimeError,
+            "addmv input tensors must have the same dtype, but got Double, Float, and Double")])
+op("dot", lambda m, x, y: m.dot(x, y), [S(T((3,)), T((3,))), S(T((0,)), T((0,)))],
+   dtypes=FLOATS + INTS,
+   bad=[Bad((T((3,)), T((2,))), RuntimeError, "inconsistent tensor size"),
+        Bad((T((2, 3)), T((3,))), RuntimeError, "1D tensors expected, but got 2D and 1D tensors"),
+        Bad((T((3,)), T((3,), dtype="float64")), RuntimeError,
+            "dot : expected both vectors to have same dtype, but found Float and Double")])
+
+# views and shapes ------------------------------------------------------------------------
+op("view", lambda m, x, *s: x.view(*s),
+   [S(T((2, 3)), 3, 2), S(T((2, 3)), -1), S(T((2, 3)), (1, 6)), S(T(()), 1), S(T((1,)), ()),
+    S(T((0, 3)), 3, 0), S(T((2, 3)), 2, -1, 1)],
+   dtypes=ALL,
+   bad=[Bad((T((2, 3)), 4), RuntimeError, "shape '[4]' is invalid for input of size 6"),
+        Bad((T((2, 3)), -1, -1), RuntimeError, "only one dimension can be inferred")])
+op("view_noncontiguous", lambda m, x: x.t().view(6), [],
+   bad=[Bad((T((2, 3)),), RuntimeError, "view size is not compatible with input tensor's size "
+            "and stride")])
+op("reshape", lambda m, x, *s: m.reshape(x, s),
+   [S(T((2, 3)), 3, 2), S(T((2, 3)), -1), S(T(()), 1, 1), S(T((0, 2)), -1, 2)], dtypes=ALL)
+op("reshape_copy", lambda m, x: x.t().reshape(6), [S(T((2, 3)))], dtypes=ALL)
+op("transpose", lambda m, x, a, b: m.transpose(x, a, b),
+   [S(T((2, 3)), 0, 1), S(T((2, 1, 3)), -1, 0), S(T((2, 3)), 1, 1), S(T(()), 0, -1)],
+   dtypes=ALL,
+   bad=[Bad((T((2, 3)), 0, 2), IndexError, "Dimension out of range")])
+op("permute", lambda m, x, *d: x.permute(*d),
+   [S(T((2, 1, 3)), 2, 0, 1), S(T((2, 1, 3)), (1, 2, 0)), S(T((2, 3)), -1, 0), S(T(()), ())],
+   dtypes=ALL,
+   bad=[Bad((T((2, 3)), 0), RuntimeError, "number of dimensions in the tensor input does not "
+            "match the length of the desired ordering of dimensions"),
+        Bad((T((2, 3)), 0, 0), RuntimeError, "permute(): duplicate dims are not allowed.")])
+op("t", lambda m, x: m.t(x), [S(T((2, 3))), S(T((3,))), S(T(()))], dtypes=ALL,
+   bad=[Bad((T((2, 1, 3)),), RuntimeError, "t() expects a tensor with <= 2 dimensions, but "
+            "self is 3D")])
+op("T", lambda m, x: x.T, [S(T((2, 3))), S(T((1, 3)))], dtypes=ALL)
+op("mT", lambda m, x: x.mT, [S(T((2, 3))), S(T((2, 1, 3)))], dtypes=ALL,
+   bad=[Bad((T((3,)),), RuntimeError, "tensor.mT is only supported on matrices or batches of "
+            "matrices. Got 1-D tensor.")])
+op("squeeze", lambda m, x, *d: x.squeeze(*d),
+   [S(T((2, 1, 3))), S(T((1, 1))), S(T((2, 1, 3)), 1), S(T((2, 1, 3)), 0), S(T((2, 1, 3)), -2),
+    S(T((1, 2, 1)), (0, 2)), S(T(())), S(T(()), 0)],
+   dtypes=ALL,
+   bad=[Bad((T((2, 1)), 2), IndexError, "Dimension out of range")])
+op("unsqueeze", lambda m, x, d: x.unsqueeze(d),
+   [S(T((2, 3)), 0), S(T((2, 3)), 2), S(T((2, 3)), -1), S(T(()), 0)], dtypes=ALL,
+   bad=[Bad((T((2, 3)), 3), IndexError, "Dimension out of range")])
+op("expand", lambda m, x, *s: x.expand(*s),
+   [S(T((3,)), 2, 3), S(T((2, 1)), 2, 4), S(T((2, 1)), -1, 3), S(T(()), 2, 2),
+    S(T((1, 3)), (2, 2, 3)), S(T((1,)), 0)],
+   dtypes=ALL,
+   bad=[Bad((T((2, 3)), 3, 3), RuntimeError, "The expanded size of the tensor (3) must match "
+            "the existing size (2) at non-singleton dimension 0"),
+        Bad((T((2, 3)), 3), RuntimeError, "the number of sizes provided (1) must be greater or "
+            "equal to the number of dimensions in the tensor (2)")])
+op("narrow", lambda m, x, d, s, n: x.narrow(d, s, n),
+   [S(T((3, 4)), 0, 1, 2), S(T((3, 4)), 1, 0, 4), S(T((3, 4)), -1, -2, 1), S(T((3, 4)), 0, 3, 0)],
+   dtypes=ALL,
+   bad=[Bad((T((3, 4)), 0, 2, 2), RuntimeError, "start (2) + length (2) exceeds dimension size "
+            "(3).")])
+op("select", lambda m, x, d, i: x.select(d, i),
+   [S(T((3, 4)), 0, 1), S(T((3, 4)), 1, -1), S(T((3,)), 0, 2)], dtypes=ALL,
+   bad=[Bad((T((3, 4)), 0, 3), IndexError, "index 3 out of range for tensor of size [3, 4] at "
+            "dimension 0"),
+        Bad((T(()), 0, 0), IndexError, "select() cannot be applied to a 0-dim tensor.")])
+op("flatten", lambda m, x, *a: x.flatten(*a),
+   [S(T((2, 1, 3))), S(T((2, 1, 3)), 1), S(T((2, 1, 3)), 0, 1), S(T(())), S(T((2, 3)), 1, 1),
+    S(T((0, 3)))],
+   dtypes=ALL,
+   bad=[Bad((T((2, 1, 3)), 2, 1), RuntimeError, "flatten() has invalid args: start_dim cannot "
+            "come after end_dim")])
+op("unflatten", lambda m, x, d, s: x.unflatten(d, s),
+   [S(T((2, 6)), 1, (2, 3)), S(T((2, 6)), -1, (3, -1)), S(T((6,)), 0, (1, 6))], dtypes=ALL,
+   bad=[Bad((T((2, 6)), 1, (4, 2)), RuntimeError, "unflatten: Provided sizes [4, 2] don't "
+            "multiply up to the size of dim 1 (6) in the input tensor")])
+op("getitem", lambda m, x, i: x[i],
+   [S(T((3, 4)), slice(1, None)), S(T((3, 4)), 1), S(T((3, 4)), (slice(None), slice(None, None, 2))),
+    S(T((3, 4)), (Ellipsis, 1)), S(T((3, 4)), None), S(T((3, 4)), (1, slice(None, 2))),
+    S(T((3, 4)), (slice(None), None, -1)), S(T((3, 4)), slice(-2, None)),
+    S(T((3, 4)), slice(5, None))],
+   dtypes=ALL,
+   bad=[Bad((T((3, 4)), 3), IndexError, "index 3 is out of bounds for dimension 0 with size 3"),
+        Bad((T((3, 4)), (0, 0, 0)), IndexError, "too many indices for tensor of dimension 2")])
+op("clone", lambda m, x: x.clone(), unary_shapes(), dtypes=ALL)
+op("contiguous", lambda m, x: x.t().contiguous(), [S(T((2, 3))), S(T((3,)))], dtypes=ALL)
+op("contiguous_noop", lambda m, x: x.contiguous(), [S(T((2, 3)))], dtypes=ALL)
+op("to_float64", lambda m, x: x.to(m.float64), [S(T((2, 3))), S(T(()))], dtypes=ALL)
+# float64 -> float32 loses the precision finite differences need: no gradcheck
+op("to_float32", lambda m, x: x.to(m.float32), [S(T((2, 3)))], dtypes=ALL, gradcheck=False)
+op("to_int64", lambda m, x: x.to(m.int64), [S(T((2, 3)))], dtypes=FLOATS, grad=False,
+   gradcheck=False)
+op("sum_to_size", lambda m, x, *s: x.sum_to_size(*s),
+   [S(T((2, 3)), 1, 3), S(T((2, 3)), (2, 1)), S(T((2, 3)), 3), S(T((2, 3)), 2, 3),
+    S(T((2, 1, 3)), 1, 1)],
+   dtypes=FLOATS + INTS,
+   bad=[Bad((T((2, 3)), 2), RuntimeError, "size {[2]} is not expandable to size {[2, 3]}.")])
