@@ -16,6 +16,8 @@ from ember.autograd import batching, engine
 from tests.autograd._compare import assert_close, assert_tree_close, raises_like, twins
 
 LIB = {"e": ember, "t": torch}
+# torch's own vectorized functional API goes through torch.jit, which warns about itself.
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
 
 
 def run_both(fn_name, func_of_lib, arrays, *, as_tuple, v=None, v_tuple=None, **kwargs):

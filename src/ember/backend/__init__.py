@@ -6,9 +6,15 @@ layer picks for a device; moving arrays between devices happens here too.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..device import CPU, device
+
+# PyTorch returns inf/nan silently; NumPy warns about them. Ignore the warnings NumPy raises
+# from ember's own calls (the filter matches the calling module), not the user's NumPy code.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)")
 
 __all__ = ["np", "cupy", "add_at", "cuda_available", "array_module", "array_device", "to_device",
            "device_count", "cuda_version", "cudnn_version", "as_host"]

@@ -60,6 +60,7 @@ def _scalar_operand(ad, b, promote):
 
 
 _SCALAR_ARRAYS: dict = {}
+_ndarray = np.ndarray
 
 
 def _scalar_array(b, dt):
@@ -93,9 +94,20 @@ def binary(op, a, b, promote: str = "default", attrs=None):
     """Apply a two-input op; ``b`` may be a Python scalar. ``promote``: 'default' (PyTorch's
     result type), 'float' (integer results become the default float dtype); ``attrs``: the
     op's keyword attributes."""
-    Tensor = Bound.Tensor
     ad = a._data
-    if isinstance(b, Tensor):
+    cls = b.__class__
+    if cls is float or cls is int:
+        # A Python number with a float array: a cached 0-d array of the array's dtype.
+        if ad.__class__ is _ndarray and ad.dtype.kind == "f":
+            cache = _SCALAR_ARRAYS.get(ad.dtype)
+            bd = cache.get(b) if cache is not None else None
+            if bd is None:
+                bd = _scalar_array(b, ad.dtype)
+        else:
+            ad = _scalar_operand(ad, b, promote)
+            bd = b
+        rg = a._rg
+    elif cls is Bound.Tensor or isinstance(b, Bound.Tensor):
         bd = b._data
         if ad.dtype is not bd.dtype:
             dt = result_type(a, b).np
@@ -108,26 +120,22 @@ def binary(op, a, b, promote: str = "default", attrs=None):
         elif promote == "float" and ad.dtype.kind != "f":
             ad = ad.astype(_Default.dtype.np)
             bd = bd.astype(_Default.dtype.np)
-        if type(ad) is not type(bd):
-            if bd.ndim == 0 and type(bd) is np.ndarray:
+        if ad.__class__ is not bd.__class__:
+            if bd.ndim == 0 and bd.__class__ is _ndarray:
                 bd = bd.item()
-            elif ad.ndim == 0 and type(ad) is np.ndarray:
+            elif ad.ndim == 0 and ad.__class__ is _ndarray:
                 ad = ad.item()
             else:
                 raise device_error(a, b)
         rg = a._rg or b._rg
     else:
-        cls = b.__class__
-        if cls is not float and cls is not int and cls is not bool:
+        if cls is not bool:
             if not isinstance(b, np.generic):
                 return NotImplemented
             b = b.item()  # NumPy scalars take part as Python scalars, as in PyTorch
-            cls = b.__class__
-        if cls is not bool and ad.__class__ is np.ndarray and ad.dtype.kind == "f":
-            bd = _scalar_array(b, ad.dtype)
-        else:
-            ad = _scalar_operand(ad, b, promote)
-            bd = b
+            return binary(op, a, b, promote, attrs)
+        ad = _scalar_operand(ad, b, promote)
+        bd = b
         rg = a._rg
     try:
         out = op.forward(ad, bd) if attrs is None else op.forward(ad, bd, **attrs)

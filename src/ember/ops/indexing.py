@@ -18,7 +18,7 @@ from ..autograd.grad_mode import GradMode
 from ..backend import add_at, to_device
 from ..dtype import int64
 from ._apply import apply, unary
-from .inplace import bump_version, check_inplace_allowed, inplace
+from .inplace import bump_version, check_inplace_allowed, checked_fill_value, inplace
 from .registry import Bound, defop
 from .shape import alias, expand, select, slice_dim, unsqueeze
 
@@ -182,9 +182,9 @@ def _mask_error(mask_shape, tensor_shape, j: int, d: int) -> IndexError:
 def _advanced_index(view, advanced) -> tuple:
     """The array index for the advanced items (masks become their ``nonzero`` positions),
     with PyTorch's errors for masks of the wrong shape and arrays that do not broadcast.
-    ``check_bounds`` checks the values."""
-    shape = view.shape
-    slots = [slice(None)] * view.ndim
+    ``check_bounds`` checks the values; positions from masks are skipped there."""
+    shape = view._data.shape
+    slots = [slice(None)] * len(shape)
     arrays = []  # (dim, int array), in the order PyTorch numbers them
     for d, arr in advanced:
         if arr.dtype.kind == "b":
@@ -197,13 +197,14 @@ def _advanced_index(view, advanced) -> tuple:
             if k == 0:  # a 0-d mask was turned into an unsqueeze and a bool earlier
                 continue
             for j, p in enumerate(positions):
-                arrays.append((d + j, p.astype(np.int64)))
+                arrays.append((d + j, _as_in_range(p)))
         else:
             if d >= len(shape):
                 raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
             arrays.append((d, arr))
     try:
-        np.broadcast_shapes(*(a.shape for _, a in arrays))
+        if len(arrays) > 1:
+            np.broadcast_shapes(*(a.shape for _, a in arrays))
     except ValueError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together "
                          "with shapes " + ", ".join(str(list(a.shape)) for _, a in arrays)
@@ -213,13 +214,27 @@ def _advanced_index(view, advanced) -> tuple:
     return tuple(slots)
 
 
+class _InRange(np.ndarray):
+    """Index positions taken from a mask: in range by construction."""
+
+
+def _as_in_range(positions):
+    return positions.astype(np.int64, copy=False).view(_InRange)
+
+
 def check_bounds(view, index: tuple) -> None:
     """PyTorch's error for the first index value (in element order) out of its dim."""
-    shape = view.shape
-    host = [(d, a if type(a) is np.ndarray else a.get()) for d, a in enumerate(index)
-            if type(a) is not slice]
-    if not host:
+    shape = view._data.shape
+    for d, a in enumerate(index):  # the common case first: every value in range
+        if type(a) is slice or type(a) is _InRange:
+            continue
+        size = shape[d]
+        if a.size and (size == 0 or a.min() < -size or a.max() >= size):
+            break
+    else:
         return
+    host = [(d, a if isinstance(a, np.ndarray) else a.get()) for d, a in enumerate(index)
+            if type(a) is not slice]
     common = np.broadcast_shapes(*(a.shape for _, a in host))
     if 0 not in common and any(shape[d] == 0 for d, _ in host):
         raise IndexError("index is out of bounds for dimension with size 0")
@@ -367,10 +382,10 @@ def _check_put_dtypes(t, values) -> None:
             f"{_CAST_NAMES[values.dtype.name]} for the source.")
 
 
-def _check_put_shape(view, index, values) -> None:
-    target = _result_shape(view.shape, index)
+def _check_put_shape(target: tuple, values) -> None:
+    vshape = values._data.shape
     try:
-        ok = np.broadcast_shapes(tuple(values.shape), target) == target
+        ok = vshape == target or np.broadcast_shapes(vshape, target) == target
     except ValueError:
         ok = False
     if not ok:
@@ -383,6 +398,9 @@ def _result_shape(shape, index) -> tuple:
     PyTorch's rule: the broadcast index shape goes where the arrays are if they are next
     to each other, else first)."""
     dims = [d for d, i in enumerate(index) if type(i) is not slice]
+    if len(dims) == 1:
+        d = dims[0]
+        return tuple(shape[:d]) + index[d].shape + tuple(shape[d + 1:])
     common = np.broadcast_shapes(*(index[d].shape for d in dims))
     rest = [shape[d] for d in range(len(shape)) if d not in dims]
     if dims == list(range(dims[0], dims[-1] + 1)):
@@ -412,15 +430,15 @@ def _index_put_(t, index: tuple, values, *, accumulate: bool, value_is_number: b
     """Write (or add) ``values`` at the array ``index`` of ``t``, in place."""
     Tensor = Bound.Tensor
     if value_is_number:
-        from .inplace import checked_fill_value
         values = Bound.new(np.asarray(checked_fill_value(values, t.dtype), dtype=t._data.dtype))
         if type(t._data) is not np.ndarray:
             values = Bound.new(to_device(values._data, t.device))
-    else:
-        _check_put_shape(t, index, values)
+    target = _result_shape(t._data.shape, index)
+    if not value_is_number:
+        _check_put_shape(target, values)
         _check_put_dtypes(t, values)
     check_bounds(t, index)
-    if 0 in _result_shape(t.shape, index):
+    if 0 in target:
         check_inplace_allowed(t)
         bump_version(t)
         return t  # nothing to write (and the unread index values may be out of range)
@@ -489,7 +507,7 @@ def index_put(t, indices, values, accumulate: bool = False):
     index = _put_index(t, indices)
     if index is None:
         return t + values if accumulate else values.expand(t.shape).clone()
-    _check_put_shape(t, index, values)
+    _check_put_shape(_result_shape(t._data.shape, index), values)
     _check_put_dtypes(t, values)
     check_bounds(t, index)
     index = _on_device(t, index)

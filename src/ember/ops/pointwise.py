@@ -278,6 +278,9 @@ def _check_int_pow(input, exponent) -> None:
 
 def pow(input, exponent):
     """``input ** exponent`` for a Tensor or Python-scalar base or exponent."""
+    if exponent.__class__ is int and exponent == 2 and input.__class__ is Bound.Tensor \
+            and input._data.dtype.kind == "f":
+        return binary(POW_SQUARE, input, exponent)  # the common case, checked first
     if not isinstance(input, Bound.Tensor):
         return rbinary(RPOW, exponent, input)
     if isinstance(exponent, Bound.Tensor):
@@ -343,9 +346,9 @@ def tanh_backward(grad, output):
 
 
 def _sigmoid_forward(x):
-    # exp of a large negative argument overflows harmlessly to inf; 1/(1+inf) is 0.
-    with np.errstate(over="ignore"):
-        return np.reciprocal(1 + np.exp(-x))
+    # exp of a large negative argument overflows harmlessly to inf; 1/(1+inf) is 0 (NumPy's
+    # overflow warning from ember's own calls is filtered in ember.backend).
+    return np.reciprocal(1 + np.exp(-x))
 
 
 SIGMOID_BACKWARD = defop("sigmoid_backward", inputs=("grad_output", "output"),
@@ -371,7 +374,7 @@ ROUND = defop("round", forward=np.round, derivatives={"self": lambda grad: grad 
 
 def _float_input(x):
     # Integer tensors go through floating math in the default dtype, as in PyTorch.
-    if x.dtype.is_floating_point:
+    if x._data.dtype.kind == "f":
         return x
     from ..dtype import get_default_dtype
     return x.to(get_default_dtype())
