@@ -6,6 +6,7 @@
 __version__ = "0.1.0"
 
 from . import backend
+from .backend.threads import get_num_threads, set_num_threads
 from .device import device
 from .dtype import (
     bool_ as bool, double, dtype, float, float16, float32, float64, get_default_dtype, half,

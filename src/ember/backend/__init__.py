@@ -95,15 +95,15 @@ def add_at(out, index, values) -> None:
 
 def array_device(arr) -> device:
     """The device an array lives on."""
-    if type(arr) is np.ndarray:
+    if isinstance(arr, (np.ndarray, np.generic)):
         return CPU
     return device("cuda", arr.device.id)
 
 
 def as_host(arr) -> np.ndarray:
     """A NumPy array with the values of ``arr`` (a copy only if it lives on a GPU)."""
-    if type(arr) is np.ndarray:
-        return arr
+    if isinstance(arr, (np.ndarray, np.generic)):
+        return np.asarray(arr)
     return arr.get()
 
 
@@ -113,7 +113,7 @@ def to_device(arr, dev: device):
         return as_host(arr)
     cp = array_module(dev)
     index = 0 if dev.index is None else dev.index
-    if type(arr) is not np.ndarray and arr.device.id == index:
+    if isinstance(arr, cp.ndarray) and arr.device.id == index:
         return arr
     with cp.cuda.Device(index):
         return cp.asarray(arr)

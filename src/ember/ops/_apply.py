@@ -10,6 +10,8 @@ import numpy as np
 
 from ..autograd.anomaly_mode import AnomalyMode, user_frame
 from ..autograd.grad_mode import GradMode
+from ..backend.threads import THRESHOLD as _PARALLEL_MIN
+from ..backend.threads import elementwise as _parallel
 from ..dtype import FROM_NUMPY, _Default, bool_, int64, result_type
 from .registry import Bound, record
 
@@ -138,7 +140,10 @@ def binary(op, a, b, promote: str = "default", attrs=None):
         bd = b
         rg = a._rg
     try:
-        out = op.forward(ad, bd) if attrs is None else op.forward(ad, bd, **attrs)
+        if ad.__class__ is _ndarray and ad.size >= _PARALLEL_MIN and op.elementwise:
+            out = _parallel(op.forward, (ad, bd), attrs)  # large: in chunks on all cores
+        else:
+            out = op.forward(ad, bd) if attrs is None else op.forward(ad, bd, **attrs)
     except ValueError:
         err = broadcast_error(a.shape, np.shape(bd))
         if err is None:
@@ -175,7 +180,11 @@ def rbinary(op, a, b):
 
 def unary(op, x, attrs=None):
     """Apply a one-input op; ``attrs`` are its keyword attributes."""
-    out = op.forward(x._data) if attrs is None else op.forward(x._data, **attrs)
+    xd = x._data
+    if xd.size >= _PARALLEL_MIN and op.elementwise:
+        out = _parallel(op.forward, (xd,), attrs)  # large: in chunks on all cores
+    else:
+        out = op.forward(xd) if attrs is None else op.forward(xd, **attrs)
     result = Bound.new(out)
     if x._rg and GradMode.enabled:
         record(op, (x,), (result,), attrs)
@@ -192,7 +201,10 @@ def apply(op, inputs, attrs=None, *, nondiff_outputs=0):
     """
     Tensor = Bound.Tensor
     arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
-    out = op.forward(*arrays) if attrs is None else op.forward(*arrays, **attrs)
+    if op.elementwise and arrays[0].__class__ is _ndarray and arrays[0].size >= _PARALLEL_MIN:
+        out = _parallel(op.forward, arrays, attrs)  # large: in chunks on all cores
+    else:
+        out = op.forward(*arrays) if attrs is None else op.forward(*arrays, **attrs)
     if isinstance(out, tuple):
         results = tuple(Bound.new(o) for o in out)
     else:

@@ -10,7 +10,14 @@ import numpy as np
 
 from ..backend import array_module
 from ._apply import apply, binary, rbinary, unary
-from .registry import Bound, defop
+from .registry import Bound
+from .registry import defop as _defop
+
+
+def defop(name: str, **kwargs):
+    """``registry.defop`` for this module, whose ops are all elementwise (large inputs may be
+    computed in parallel chunks)."""
+    return _defop(name, elementwise=True, **kwargs)
 
 
 def not_implemented(name: str):
@@ -41,7 +48,8 @@ _BOOL_SUB_ONE = ("Subtraction, the `-` operator, with a bool tensor is not suppo
 def _int_zero_check(a, b) -> None:
     """Integer division or remainder by zero: PyTorch raises where NumPy warns."""
     if getattr(a, "dtype", np.dtype(np.float32)).kind in "iub" and \
-            getattr(b, "dtype", np.dtype(type(b))).kind in "iub" and (np.asarray(b) == 0).any():
+            getattr(b, "dtype", np.dtype(type(b))).kind in "iub" and \
+            bool((b == 0).any() if hasattr(b, "any") else b == 0):
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -55,7 +63,7 @@ def _trunc_divide(a, b):
         _int_zero_check(a, b)
         q = np.floor_divide(a, b)
         # floor and trunc differ by one where the quotient is negative and inexact
-        return q + ((np.remainder(a, b) != 0) & ((a < 0) != (np.asarray(b) < 0)))
+        return q + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
     return np.trunc(np.true_divide(a, b))
 
 

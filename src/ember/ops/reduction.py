@@ -297,7 +297,7 @@ def amin(input, dim=(), keepdim=False):
 def argmax(input, dim=None, keepdim=False):
     x = input._data
     if dim is None:
-        return Bound.new(np.asarray(np.argmax(x), dtype=np.int64))
+        return Bound.new(np.argmax(x).astype(np.int64))
     d = normalize_dim(dim, input.ndim)
     return Bound.new(np.argmax(x, axis=d, keepdims=keepdim).astype(np.int64))
 
@@ -305,7 +305,7 @@ def argmax(input, dim=None, keepdim=False):
 def argmin(input, dim=None, keepdim=False):
     x = input._data
     if dim is None:
-        return Bound.new(np.asarray(np.argmin(x), dtype=np.int64))
+        return Bound.new(np.argmin(x).astype(np.int64))
     d = normalize_dim(dim, input.ndim)
     return Bound.new(np.argmin(x, axis=d, keepdims=keepdim).astype(np.int64))
 

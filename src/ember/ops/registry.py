@@ -31,7 +31,7 @@ class OpDef:
     """One declared op: forward, derivative formulas, what to save, and its node class."""
 
     __slots__ = ("name", "inputs", "forward", "formulas", "saved", "save_plan", "node_cls",
-                 "view", "num_outputs", "saves_result")
+                 "view", "num_outputs", "saves_result", "elementwise")
 
     def __repr__(self) -> str:
         return f"OpDef({self.name})"
@@ -42,8 +42,11 @@ _INPUT, _SHAPE, _RESULT, _ATTR = range(4)
 
 
 def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str | None = None,
-          view: bool = False, outputs: int = 1) -> OpDef:
-    """Declare an op. ``derivatives`` maps an input name to its formula (or None)."""
+          view: bool = False, outputs: int = 1, elementwise: bool = False) -> OpDef:
+    """Declare an op. ``derivatives`` maps an input name to its formula (or None).
+
+    ``elementwise``: each output element depends only on the input elements at its (broadcast)
+    position, so large inputs may be computed in parallel chunks (``backend.threads``)."""
     derivatives = derivatives or {}
     unknown = set(derivatives) - set(inputs)
     if unknown:
@@ -53,6 +56,7 @@ def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str |
     op.inputs = tuple(inputs)
     op.forward = forward
     op.view = view
+    op.elementwise = elementwise
     op.num_outputs = outputs
     saved = {}
     users = {}  # saved name -> bit mask of the inputs whose formulas read it
