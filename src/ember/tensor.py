@@ -918,8 +918,7 @@ class Tensor:
 
     @property
     def T(self):
-        if self.ndim <= 2:
-            return ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+        """All dims reversed (PyTorch deprecates this for tensors of other than 2 dims)."""
         return ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property

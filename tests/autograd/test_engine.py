@@ -419,12 +419,12 @@ def mul_formula_calls(monkeypatch):
     calls = []
     wrapped = []
     for name, formula in zip(MUL.inputs, MUL.formulas):
-        fn, slots = formula
+        fn, slots, n = formula
 
         def counting(*args, _fn=fn, _name=name):
             calls.append(_name)
             return _fn(*args)
-        wrapped.append((counting, slots))
+        wrapped.append((counting, slots, n))
     monkeypatch.setattr(MUL, "formulas", tuple(wrapped))
     return calls
 

@@ -294,20 +294,22 @@ def amin(input, dim=(), keepdim=False):
     return unary(AMIN, input, {"dims": dims, "keepdim": keepdim})
 
 
-def argmax(input, dim=None, keepdim=False):
+def _arg_extreme(fn, input, dim, keepdim):
     x = input._data
     if dim is None:
-        return Bound.new(np.argmax(x).astype(np.int64))
+        return Bound.new(fn(x).astype(np.int64))
     d = normalize_dim(dim, input.ndim)
-    return Bound.new(np.argmax(x, axis=d, keepdims=keepdim).astype(np.int64))
+    return Bound.new(fn(x, axis=d, keepdims=keepdim).astype(np.int64))
+
+
+def argmax(input, dim=None, keepdim=False):
+    """The index of the largest element (of the flattened input, or along ``dim``)."""
+    return _arg_extreme(np.argmax, input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim=False):
-    x = input._data
-    if dim is None:
-        return Bound.new(np.argmin(x).astype(np.int64))
-    d = normalize_dim(dim, input.ndim)
-    return Bound.new(np.argmin(x, axis=d, keepdims=keepdim).astype(np.int64))
+    """The index of the smallest element (of the flattened input, or along ``dim``)."""
+    return _arg_extreme(np.argmin, input, dim, keepdim)
 
 
 def sum_to_size(input, *size):

@@ -75,7 +75,7 @@ def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str |
                 saved[p] = (len(saved), _source(p, inputs))
             users[p] = users.get(p, 0) | (1 << k)
             slots.append(saved[p][0])
-        formulas.append((fn, tuple(slots)))
+        formulas.append((fn, tuple(slots), len(slots)))
     op.formulas = tuple(formulas)
     op.saved = tuple(src for _, src in saved.values())
     # What record() walks: each saved value with the inputs that need it, so a value only
@@ -171,22 +171,23 @@ class OpNode(Node):
             values = self._unpack()
         grad = grad_outputs[0] if op.num_outputs == 1 else grad_outputs
         out = []
-        # ``needs`` None means: every input that has an edge (a node is always truthy).
-        flags = self.next_functions if needs is None else needs
-        for formula, flag in zip(op.formulas, flags):
-            if formula is None or not (flag[0] if needs is None else flag):
+        edges = self.next_functions
+        k = 0
+        for formula in op.formulas:
+            # ``needs`` None means: every input that has an edge.
+            if formula is None or (edges[k][0] is None if needs is None else not needs[k]):
                 out.append(None)
-                continue
-            fn, slots = formula
-            n = len(slots)
-            if n == 0:
-                out.append(fn(grad))
-            elif n == 1:
-                out.append(fn(grad, values[slots[0]]))
-            elif n == 2:
-                out.append(fn(grad, values[slots[0]], values[slots[1]]))
             else:
-                out.append(fn(grad, *[values[s] for s in slots]))
+                fn, slots, n = formula
+                if n == 0:
+                    out.append(fn(grad))
+                elif n == 1:
+                    out.append(fn(grad, values[slots[0]]))
+                elif n == 2:
+                    out.append(fn(grad, values[slots[0]], values[slots[1]]))
+                else:
+                    out.append(fn(grad, *[values[s] for s in slots]))
+            k += 1
         return out
 
     @property
