@@ -13,9 +13,10 @@ reported. This is a benchmark, not a test: nothing here fails on a slow result.
     python bench/op_overhead.py                # or: make bench
     python bench/op_overhead.py --repeats 100 --large-repeats 5 --torch-threads 1
 
-ember's elementwise kernels are NumPy's, single-threaded; torch uses its intra-op thread
-pool (``--torch-threads`` sets its size). On a busy machine torch's OpenMP threads can lose
-much time waiting for a core, so compare numbers taken on an idle machine.
+ember's elementwise kernels are NumPy's, run in chunks on ember's intra-op thread pool for
+large arrays (``--threads`` sets its size; 1 is serial); torch uses its own pool
+(``--torch-threads``). On a busy machine threads can lose much time waiting for a core, so
+compare numbers taken on an idle machine.
 """
 
 from __future__ import annotations
@@ -140,7 +141,8 @@ def print_environment() -> None:
     print("  torch (loaded on top of numpy's):")
     print("\n".join(describe_pools(torch_pools)))
     print(f"  torch's build: {_torch_build()}")
-    print(f"  torch.get_num_threads() = {torch.get_num_threads()}")
+    print(f"  torch.get_num_threads() = {torch.get_num_threads()}, "
+          f"ember.get_num_threads() = {ember.get_num_threads()}")
     print(f"  numpy SIMD: {_numpy_simd()}")
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS"):
         print(f"  {var}={os.environ.get(var, '(unset)')}")
@@ -160,9 +162,13 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="torch.set_num_threads (default: torch's own choice)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="ember.set_num_threads (default: ember's own choice)")
     args = parser.parse_args(argv)
     if args.torch_threads:
         torch.set_num_threads(args.torch_threads)
+    if args.threads:
+        ember.set_num_threads(args.threads)
 
     print_environment()
     header = (f"{'shape':<14}{'ember µs/op':>13}{'torch µs/op':>13}{'ember/torch':>13}"

@@ -18,7 +18,6 @@ several Python threads, and never used from inside its own workers (they run ser
 from __future__ import annotations
 
 import contextvars
-import itertools
 import os
 import threading
 from math import prod
@@ -28,17 +27,16 @@ import numpy as np
 
 __all__ = ["THRESHOLD", "elementwise", "get_num_threads", "set_num_threads"]
 
-# Ops on fewer output elements run serially: below this, waking a worker (tens of µs) costs
-# about what it saves. Measured on a 2-core machine; see tests/backend/test_threads.py.
-THRESHOLD = 1 << 17
-
-# A composite forward (several ufuncs: ``g * (1 - y * y)``) runs on chunks of about this
-# many bytes of output, so that its temporaries stay in the core's cache; a plain ufunc
-# writes straight into the output and gets fewer, larger chunks (``_UFUNC_CHUNKS_PER_THREAD``
-# per thread, to even out threads that the OS schedules late).
-_COMPOSITE_CHUNK_BYTES = 1 << 17
-_UFUNC_CHUNKS_PER_THREAD = 2
-_MIN_CHUNK = 1 << 14  # elements: no chunk smaller than this
+# Ops with fewer output elements run serially, and an op is cut into one chunk per thread
+# but never into chunks smaller than GRAIN elements. A worker takes the GIL to start its
+# chunk and again to finish it, and handing the GIL to a sleeping thread cost 10-40 µs on
+# the VMs measured, one thread after another; so chunks must be long. Measured (float32,
+# median µs, serial -> parallel): on a 16-core VM, 1M elements in 4 chunks: mul 430 -> 300,
+# tanh 565 -> 435, g * (1 - y * y) 1360 -> 940, while 256K elements gained nothing and 8 or
+# 16 chunks of 1M lost to 4; on a shared 2-core VM, chunking lost at 64K-1M elements (mul
+# 178 -> 481 at 1M) and broke even at 4M.
+THRESHOLD = 1 << 19
+GRAIN = 1 << 18
 
 _ndarray = np.ndarray
 _ufunc = np.ufunc
@@ -52,7 +50,8 @@ class _State:
     lock = threading.Lock()
 
 
-_local = threading.local()  # ``in_worker`` is set in the pool's own threads
+_WORKERS: set = set()  # thread idents of the pool's workers (which never use the pool)
+_get_ident = threading.get_ident
 
 
 def _env_threads(name: str) -> int:
@@ -103,6 +102,8 @@ def set_num_threads(n: int, /) -> None:
     if n < 1:
         raise RuntimeError("set_num_threads expects a positive integer")
     with _State.lock:
+        if n == _State.num_threads:
+            return
         _State.num_threads = n
         pool, _State.pool = _State.pool, None
     if pool is not None:
@@ -110,77 +111,80 @@ def set_num_threads(n: int, /) -> None:
 
 
 class _Job:
-    """One op split into ``n`` chunks; ``run(i)`` computes chunk ``i``.
+    """One op split into ``n`` chunks; ``run(k)`` computes chunk ``k``.
 
-    Chunks are claimed from a shared counter by the caller and by any worker that picks the
-    job up, so the caller never waits for a worker that has not started: it waits only for
-    chunks others have claimed, and does the rest itself.
+    Chunk ``k`` belongs to worker ``k`` (the caller does chunk 0), so that consecutive ops
+    hand each thread the same part of the array, still in its core's cache, as an OpenMP
+    static schedule does. A chunk is claimed before it is computed; once the caller is done
+    with its own, it claims (steals) the chunks of workers that have not started yet, so it
+    never waits for a thread the OS has not scheduled, only for chunks being computed.
     """
 
-    __slots__ = ("run", "n", "claim", "done", "error", "context")
+    __slots__ = ("run", "n", "pending", "done", "error", "context")
 
     def __init__(self, run, n: int) -> None:
         self.run = run
         self.n = n
-        self.claim = itertools.count().__next__  # atomic under the GIL
-        self.done = SimpleQueue()  # workers report how many chunks they finished
+        self.pending = dict.fromkeys(range(n), True)  # pop() claims: atomic under the GIL
+        self.done = SimpleQueue()  # one item per chunk a worker finished
         self.error = None
-        self.context = contextvars.copy_context()  # e.g. NumPy's errstate for the workers
+        self.context = contextvars.copy_context()  # e.g. NumPy's errstate, for the workers
 
-    def work(self, worker: bool = False) -> int:
-        """Compute chunks until none are left; returns how many this thread computed."""
-        run, n, claim = self.run, self.n, self.claim
-        count = 0
-        while True:
-            i = claim()
-            if i >= n:
-                return count
-            try:
-                run(i)
-            except Exception as e:  # reported to the caller, which falls back to serial
-                self.error = e
-            except BaseException as e:  # KeyboardInterrupt in the caller propagates
-                if not worker:
-                    raise
-                self.error = e
-            count += 1
+    def compute(self, k: int) -> None:
+        try:
+            self.run(k)
+        except Exception as e:  # reported to the caller, which falls back to serial
+            self.error = e
 
 
 def _worker(tasks: SimpleQueue) -> None:
-    _local.in_worker = True
+    _WORKERS.add(_get_ident())
     get = tasks.get
     while True:
-        job = get()
-        if job is None:
+        task = get()
+        if task is None:
+            _WORKERS.discard(_get_ident())
             return
-        count = job.context.copy().run(job.work, True)
-        if count:
-            job.done.put(count)
+        job, k = task
+        if job.pending.pop(k, False):
+            try:
+                job.context.copy().run(job.compute, k)
+            except BaseException as e:  # never leave the caller waiting
+                job.error = e
+            job.done.put(k)
 
 
 class _Pool:
-    """``size - 1`` daemon worker threads; the calling thread is the last one."""
+    """``size - 1`` daemon worker threads, each with its own queue; the caller is the last."""
 
     def __init__(self, size: int) -> None:
-        self.workers = size - 1
-        self.tasks = SimpleQueue()
-        for k in range(self.workers):
-            threading.Thread(target=_worker, args=(self.tasks,), daemon=True,
-                             name=f"ember-intraop-{k}").start()
+        self.queues = [SimpleQueue() for _ in range(size - 1)]
+        for k, queue in enumerate(self.queues):
+            threading.Thread(target=_worker, args=(queue,), daemon=True,
+                             name=f"ember-intraop-{k + 1}").start()
 
     def run(self, job: _Job) -> None:
-        """Compute every chunk of ``job``, with the workers' help; returns when all are done."""
-        put = self.tasks.put
-        for _ in range(min(self.workers, job.n - 1)):
-            put(job)
-        left = job.n - job.work()
+        """Compute every chunk of ``job`` (at most one per thread); returns when all are done."""
+        n = job.n
+        queues = self.queues
+        for k in range(1, min(n, len(queues) + 1)):  # (the pool may be smaller than asked)
+            queues[k - 1].put((job, k))
+        pending = job.pending
+        pending.pop(0)
+        job.compute(0)
+        waiting = 0
+        for k in range(n - 1, 0, -1):
+            if pending.pop(k, False):
+                job.compute(k)
+            else:
+                waiting += 1
         get = job.done.get
-        while left > 0:
-            left -= get()
+        for _ in range(waiting):
+            get()
 
     def shutdown(self) -> None:
-        for _ in range(self.workers):
-            self.tasks.put(None)
+        for queue in self.queues:
+            queue.put(None)
 
 
 def _pool() -> _Pool | None:
@@ -200,6 +204,7 @@ def _forget_pool_after_fork() -> None:
     # A forked child (e.g. a DataLoader worker) has none of the parent's threads.
     _State.pool = None
     _State.lock = threading.Lock()
+    _WORKERS.clear()
 
 
 if hasattr(os, "register_at_fork"):
@@ -207,18 +212,19 @@ if hasattr(os, "register_at_fork"):
 
 
 def _split(shape: tuple, parts: int):
-    """Where to cut an output of ``shape`` into about ``parts`` pieces.
+    """Where to cut an output of ``shape`` into at most ``parts`` pieces (``parts`` if the
+    leading axes allow).
 
     Returns ``(axis, lead, per)``: the axes before ``axis`` are taken one index at a time
-    (``lead`` combinations), and ``axis`` is cut into ``per`` ranges, so each chunk is a
-    block of whole trailing rows.
+    (``lead`` combinations, fewer than ``parts``), and ``axis`` is cut into ``per`` ranges,
+    so each chunk is a block of whole trailing rows.
     """
     lead = 1
     axis = 0
     while axis < len(shape) - 1 and lead * shape[axis] < parts:
         lead *= shape[axis]
         axis += 1
-    return axis, lead, min(shape[axis], -(-parts // lead))
+    return axis, lead, min(shape[axis], parts // lead)
 
 
 def _chunk_index(shape, axis: int, per: int, k: int):
@@ -246,7 +252,7 @@ def elementwise(fn, args, kwargs=None):
     anything out of the ordinary is handed to the serial call.
     """
     n_threads = _State.num_threads or get_num_threads()
-    if n_threads < 2 or getattr(_local, "in_worker", False):
+    if n_threads < 2 or _get_ident() in _WORKERS:
         return _serial(fn, args, kwargs)
     shape = None
     same = True
@@ -267,7 +273,8 @@ def elementwise(fn, args, kwargs=None):
         except ValueError:
             return _serial(fn, args, kwargs)  # the serial call raises the error its caller maps
     size = prod(shape)
-    if size < THRESHOLD:
+    parts = min(n_threads, size // GRAIN)
+    if size < THRESHOLD or parts < 2:
         return _serial(fn, args, kwargs)
 
     # A probe on a corner of every input (at most 2 along each axis) gives the result's
@@ -283,15 +290,8 @@ def elementwise(fn, args, kwargs=None):
         return _serial(fn, args, kwargs)
     out = np.empty_like(probe, shape=shape)
 
-    is_ufunc = fn.__class__ is _ufunc
-    if is_ufunc:
-        parts = n_threads * _UFUNC_CHUNKS_PER_THREAD
-    else:
-        parts = max(n_threads, size * out.itemsize // _COMPOSITE_CHUNK_BYTES)
-    parts = min(parts, max(1, size // _MIN_CHUNK))
-    if parts < 2:
-        return _serial(fn, args, kwargs)
     axis, lead, per = _split(shape, parts)
+    parts = lead * per
     ndim = len(shape)
     # How each argument is cut: None (passed whole: scalars, inputs that lack the cut axes),
     # or, for each output axis up to ``axis`` that the input has, whether to slice it (its
@@ -303,30 +303,37 @@ def elementwise(fn, args, kwargs=None):
             plans.append((off, tuple(a.shape[d - off] != 1 for d in range(off, axis + 1))))
         else:
             plans.append(None)
-
-    def chunk_args(index):
+    # Every chunk's inputs and output slice are cut here, so that a worker holds the GIL
+    # only to make its call (each hand-over of the GIL to a sleeping thread costs µs).
+    chunks = []
+    for k in range(parts):
+        index = _chunk_index(shape, axis, per, k)
         chunk = []
         for a, plan in zip(args, plans):
             if plan is None:
                 chunk.append(a)
             else:
-                off, cut = plan
-                chunk.append(a[tuple([s if c else _ALL for s, c in zip(index[off:], cut)])])
-        return chunk
+                off, keep = plan
+                chunk.append(a[tuple([s if c else _ALL for s, c in zip(index[off:], keep)])])
+        chunks.append((chunk, out[tuple(index)]))
 
-    if is_ufunc:
+    kw = {} if kwargs is None else kwargs
+    if fn.__class__ is _ufunc:
         def run(k):
-            index = _chunk_index(shape, axis, per, k)
-            if kwargs is None:
-                fn(*chunk_args(index), out=out[tuple(index)])
-            else:
-                fn(*chunk_args(index), out=out[tuple(index)], **kwargs)
+            chunk, dest = chunks[k]
+            fn(*chunk, out=dest, **kw)
     else:
+        # A composite forward (``g * (1 - y * y)``) cannot write into ``out``: its chunk is
+        # copied there. (Cutting it into cache-sized blocks would save memory traffic, but
+        # each block costs GIL hand-overs between the threads, which cost more.)
         def run(k):
-            index = _chunk_index(shape, axis, per, k)
-            out[tuple(index)] = _serial(fn, chunk_args(index), kwargs)
+            chunk, dest = chunks[k]
+            result = fn(*chunk, **kw)
+            if result.shape != dest.shape:  # not elementwise after all: the serial call decides
+                raise ValueError("chunk result of the wrong shape")
+            dest[...] = result
 
-    job = _Job(run, lead * per)
+    job = _Job(run, parts)
     pool = _pool()
     if pool is None:
         return _serial(fn, args, kwargs)
