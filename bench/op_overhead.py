@@ -87,10 +87,12 @@ def measure(shape, repeats: int, warmup: int) -> dict:
     for lib in libs.values():
         for _ in range(warmup):
             time_once(lib, data)
+    # Steady state, as in a training loop: one collection up front, none between runs (a
+    # full collection with torch loaded walks ~10^5 objects and leaves every cache cold).
+    gc.collect()
     times = {name: [] for name in libs}
     for _ in range(repeats):
         for name, lib in libs.items():
-            gc.collect()
             times[name].append(time_once(lib, data))
     return times
 

@@ -35,6 +35,7 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(threads, "THRESHOLD", 2048)
     monkeypatch.setattr(threads, "GRAIN", 512)
     monkeypatch.setattr(_apply, "_PARALLEL_MIN", 2048)
+    monkeypatch.setattr(_apply, "_PARALLEL_MIN_MEMORY", 2048)
     ember.set_num_threads(4)
 
 
@@ -222,9 +223,11 @@ def test_op_errors_match_torch_on_large_tensors(small_chunks, case):
 
 
 # ---- ember's ops take the parallel path at the real threshold ------------------------------
-def test_ops_at_real_threshold(pool_runs, rng):
+def test_ops_at_real_threshold(pool_runs, rng, monkeypatch):
     ember.set_num_threads(2)
     n = threads.THRESHOLD + 8
+    # memory-bound ops split only from MEMORY_THRESHOLD: lower it to this size for the test
+    monkeypatch.setattr(_apply, "_PARALLEL_MIN_MEMORY", n)
     data = _arr(rng, (n,), "float32")
     x = ember.tensor(data)
     ops = [lambda t: t * 0.5, lambda t: t + t, lambda t: t.tanh(), lambda t: t ** 2,
@@ -238,6 +241,10 @@ def test_ops_at_real_threshold(pool_runs, rng):
     ember.set_num_threads(2)
     (small * 2).tanh()
     assert len(pool_runs) == len(ops)  # below the threshold: serial
+    monkeypatch.setattr(_apply, "_PARALLEL_MIN_MEMORY", threads.MEMORY_THRESHOLD)
+    x * 0.5
+    x.tanh()
+    assert len(pool_runs) == len(ops) + 1  # mul is memory-bound: serial below its threshold
 
 
 def _chain(x):

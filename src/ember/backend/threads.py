@@ -35,7 +35,11 @@ __all__ = ["THRESHOLD", "elementwise", "get_num_threads", "set_num_threads"]
 # tanh 565 -> 435, g * (1 - y * y) 1360 -> 940, while 256K elements gained nothing and 8 or
 # 16 chunks of 1M lost to 4; on a shared 2-core VM, chunking lost at 64K-1M elements (mul
 # 178 -> 481 at 1M) and broke even at 4M.
+# That is why only compute-bound kernels (exp, tanh, ...: several ns per element) are split
+# from THRESHOLD elements on; memory-bound ones (mul, add: a fraction of a ns per element)
+# only from MEMORY_THRESHOLD, where the hand-overs stop mattering even on small machines.
 THRESHOLD = 1 << 19
+MEMORY_THRESHOLD = 1 << 22
 GRAIN = 1 << 18
 
 _ndarray = np.ndarray

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd.anomaly_mode import AnomalyMode, user_frame
 from ..autograd.grad_mode import GradMode
+from ..backend.threads import MEMORY_THRESHOLD as _PARALLEL_MIN_MEMORY
 from ..backend.threads import THRESHOLD as _PARALLEL_MIN
 from ..backend.threads import elementwise as _parallel
 from ..dtype import FROM_NUMPY, _Default, bool_, int64, result_type
@@ -140,7 +141,7 @@ def binary(op, a, b, promote: str = "default", attrs=None):
         bd = b
         rg = a._rg
     try:
-        if ad.__class__ is _ndarray and ad.size >= _PARALLEL_MIN and op.elementwise:
+        if ad.__class__ is _ndarray and ad.size >= _PARALLEL_MIN and _parallel_pays(op, ad):
             out = _parallel(op.forward, (ad, bd), attrs)  # large: in chunks on all cores
         else:
             out = op.forward(ad, bd) if attrs is None else op.forward(ad, bd, **attrs)
@@ -178,10 +179,15 @@ def rbinary(op, a, b):
     return result
 
 
+def _parallel_pays(op, array) -> bool:
+    """Whether a large ``array`` is worth splitting across the thread pool for ``op``."""
+    return op.elementwise and (op.compute_bound or array.size >= _PARALLEL_MIN_MEMORY)
+
+
 def unary(op, x, attrs=None):
     """Apply a one-input op; ``attrs`` are its keyword attributes."""
     xd = x._data
-    if xd.size >= _PARALLEL_MIN and op.elementwise:
+    if xd.size >= _PARALLEL_MIN and _parallel_pays(op, xd):
         out = _parallel(op.forward, (xd,), attrs)  # large: in chunks on all cores
     else:
         out = op.forward(xd) if attrs is None else op.forward(xd, **attrs)
@@ -201,7 +207,8 @@ def apply(op, inputs, attrs=None, *, nondiff_outputs=0):
     """
     Tensor = Bound.Tensor
     arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
-    if op.elementwise and arrays[0].__class__ is _ndarray and arrays[0].size >= _PARALLEL_MIN:
+    if arrays[0].__class__ is _ndarray and arrays[0].size >= _PARALLEL_MIN and \
+            _parallel_pays(op, arrays[0]):
         out = _parallel(op.forward, arrays, attrs)  # large: in chunks on all cores
     else:
         out = op.forward(*arrays) if attrs is None else op.forward(*arrays, **attrs)

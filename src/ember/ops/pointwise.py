@@ -13,10 +13,14 @@ from ._apply import apply, binary, rbinary, unary
 from .registry import Bound
 from .registry import defop as _defop
 
+# Kernels costing several ns per element; the rest are memory-bound (see backend.threads).
+_COMPUTE_BOUND = {"exp", "log", "sin", "cos", "tanh", "sigmoid", "pow"}
+
 
 def defop(name: str, **kwargs):
     """``registry.defop`` for this module, whose ops are all elementwise (large inputs may be
     computed in parallel chunks)."""
+    kwargs.setdefault("compute_bound", name in _COMPUTE_BOUND)
     return _defop(name, elementwise=True, **kwargs)
 
 
@@ -156,8 +160,8 @@ POW = defop("pow", inputs=("self", "exponent"), forward=np.power, derivatives={
     "self": _pow_self,
 })
 # x ** 2 is the common case; np.square is several times faster than np.power.
-POW_SQUARE = defop("pow", inputs=("self", "exponent"), forward=lambda x, e: np.square(x),
-                   derivatives={"self": _pow_self})
+POW_SQUARE = defop("pow", compute_bound=False, inputs=("self", "exponent"),
+                   forward=lambda x, e: np.square(x), derivatives={"self": _pow_self})
 POW_TENSOR = defop("pow", inputs=("self", "exponent"), node="PowBackward1", forward=np.power,
                    derivatives={
                        "self": _pow_self,
@@ -338,8 +342,27 @@ RECIPROCAL = defop("reciprocal", forward=_quiet(np.reciprocal), derivatives={
     "self": lambda grad, result: -grad * result * result})
 SIN = defop("sin", forward=np.sin, derivatives={"self": lambda grad, self: grad * self.cos()})
 COS = defop("cos", forward=np.cos, derivatives={"self": lambda grad, self: -grad * self.sin()})
+# The fused derivatives reuse one temporary: on large arrays each fresh array costs a memory
+# pass, and these run once per backward of every tanh/sigmoid. (0-d results are NumPy
+# scalars, and batched gradients broadcast: those take the plain expression.)
+def _tanh_backward_forward(g, y):
+    t = np.multiply(y, y)
+    if t.ndim == 0 or t.shape != np.shape(g):
+        return g * (1 - t)
+    np.subtract(1, t, out=t)
+    return np.multiply(g, t, out=t)
+
+
+def _sigmoid_backward_forward(g, y):
+    t = np.subtract(1, y)
+    if t.ndim == 0 or t.shape != np.shape(g):
+        return g * y * t
+    np.multiply(t, y, out=t)
+    return np.multiply(g, t, out=t)
+
+
 TANH_BACKWARD = defop("tanh_backward", inputs=("grad_output", "output"),
-                      forward=lambda g, y: g * (1 - y * y), derivatives={
+                      forward=_tanh_backward_forward, derivatives={
                           "grad_output": lambda grad, output: tanh_backward(grad, output),
                           "output": lambda grad, grad_output, output:
                               -2 * grad * grad_output * output,
@@ -356,11 +379,17 @@ def tanh_backward(grad, output):
 def _sigmoid_forward(x):
     # exp of a large negative argument overflows harmlessly to inf; 1/(1+inf) is 0 (NumPy's
     # overflow warning from ember's own calls is filtered in ember.backend).
-    return np.reciprocal(1 + np.exp(-x))
+    t = np.negative(x)
+    if t.ndim == 0:
+        return np.reciprocal(1 + np.exp(t))
+    np.exp(t, out=t)
+    t += 1
+    return np.reciprocal(t, out=t)
+
 
 
 SIGMOID_BACKWARD = defop("sigmoid_backward", inputs=("grad_output", "output"),
-                         forward=lambda g, y: g * y * (1 - y), derivatives={
+                         forward=_sigmoid_backward_forward, derivatives={
                              "grad_output": lambda grad, output: sigmoid_backward(grad, output),
                              "output": lambda grad, grad_output, output:
                                  grad * grad_output * (1 - 2 * output),

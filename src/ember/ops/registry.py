@@ -31,7 +31,8 @@ class OpDef:
     """One declared op: forward, derivative formulas, what to save, and its node class."""
 
     __slots__ = ("name", "inputs", "forward", "formulas", "saved", "save_plan", "node_cls",
-                 "view", "num_outputs", "saves_result", "elementwise")
+                 "view", "num_outputs", "saves_result", "elementwise",
+                 "compute_bound")
 
     def __repr__(self) -> str:
         return f"OpDef({self.name})"
@@ -42,11 +43,14 @@ _INPUT, _SHAPE, _RESULT, _ATTR = range(4)
 
 
 def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str | None = None,
-          view: bool = False, outputs: int = 1, elementwise: bool = False) -> OpDef:
+          view: bool = False, outputs: int = 1, elementwise: bool = False,
+          compute_bound: bool = False) -> OpDef:
     """Declare an op. ``derivatives`` maps an input name to its formula (or None).
 
     ``elementwise``: each output element depends only on the input elements at its (broadcast)
-    position, so large inputs may be computed in parallel chunks (``backend.threads``)."""
+    position, so large inputs may be computed in parallel chunks (``backend.threads``).
+    ``compute_bound``: the kernel costs several ns per element (exp, tanh, ...), so chunks pay
+    off from a smaller size than for memory-bound arithmetic."""
     derivatives = derivatives or {}
     unknown = set(derivatives) - set(inputs)
     if unknown:
@@ -57,6 +61,7 @@ def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str |
     op.forward = forward
     op.view = view
     op.elementwise = elementwise
+    op.compute_bound = compute_bound
     op.num_outputs = outputs
     saved = {}
     users = {}  # saved name -> bit mask of the inputs whose formulas read it
