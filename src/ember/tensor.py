@@ -19,7 +19,7 @@ from .backend import array_device, as_host, to_device
 from .device import CPU, device
 from .dtype import FROM_NUMPY, _Default, dtype, get_default_dtype
 from .ops import pointwise as P
-from .ops._apply import binary
+from .ops._apply import binary, unary
 from .ops.inplace import (
     inplace,
     inplace_binary,
@@ -750,9 +750,13 @@ class Tensor:
         return P.cos(self)
 
     def tanh(self):
+        if self._data.dtype.kind == "f":
+            return unary(P.TANH, self)
         return P.tanh(self)
 
     def sigmoid(self):
+        if self._data.dtype.kind == "f":
+            return unary(P.SIGMOID, self)
         return P.sigmoid(self)
 
     def relu(self):

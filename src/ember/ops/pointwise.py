@@ -342,21 +342,22 @@ RECIPROCAL = defop("reciprocal", forward=_quiet(np.reciprocal), derivatives={
     "self": lambda grad, result: -grad * result * result})
 SIN = defop("sin", forward=np.sin, derivatives={"self": lambda grad, self: grad * self.cos()})
 COS = defop("cos", forward=np.cos, derivatives={"self": lambda grad, self: -grad * self.sin()})
-# The fused derivatives reuse one temporary: on large arrays each fresh array costs a memory
-# pass, and these run once per backward of every tanh/sigmoid. (0-d results are NumPy
-# scalars, and batched gradients broadcast: those take the plain expression.)
+# On large arrays the fused derivatives reuse one temporary (each fresh array costs a memory
+# pass); small ones, broadcast (batched) gradients and 0-d arrays take the plain expression.
+_BIG = 1 << 16
+
 def _tanh_backward_forward(g, y):
+    if y.size < _BIG or y.shape != g.shape:
+        return g * (1 - y * y)
     t = np.multiply(y, y)
-    if t.ndim == 0 or t.shape != np.shape(g):
-        return g * (1 - t)
     np.subtract(1, t, out=t)
     return np.multiply(g, t, out=t)
 
 
 def _sigmoid_backward_forward(g, y):
+    if y.size < _BIG or y.shape != g.shape:
+        return g * y * (1 - y)
     t = np.subtract(1, y)
-    if t.ndim == 0 or t.shape != np.shape(g):
-        return g * y * t
     np.multiply(t, y, out=t)
     return np.multiply(g, t, out=t)
 
@@ -379,9 +380,9 @@ def tanh_backward(grad, output):
 def _sigmoid_forward(x):
     # exp of a large negative argument overflows harmlessly to inf; 1/(1+inf) is 0 (NumPy's
     # overflow warning from ember's own calls is filtered in ember.backend).
+    if x.size < _BIG:
+        return np.reciprocal(1 + np.exp(-x))
     t = np.negative(x)
-    if t.ndim == 0:
-        return np.reciprocal(1 + np.exp(t))
     np.exp(t, out=t)
     t += 1
     return np.reciprocal(t, out=t)
