@@ -347,7 +347,7 @@ COS = defop("cos", forward=np.cos, derivatives={"self": lambda grad, self: -grad
 _BIG = 1 << 16
 
 def _tanh_backward_forward(g, y):
-    if y.size < _BIG or y.shape != g.shape:
+    if y.__class__ is not np.ndarray or y.size < _BIG or y.shape != np.shape(g):
         return g * (1 - y * y)
     t = np.multiply(y, y)
     np.subtract(1, t, out=t)
@@ -355,7 +355,7 @@ def _tanh_backward_forward(g, y):
 
 
 def _sigmoid_backward_forward(g, y):
-    if y.size < _BIG or y.shape != g.shape:
+    if y.__class__ is not np.ndarray or y.size < _BIG or y.shape != np.shape(g):
         return g * y * (1 - y)
     t = np.subtract(1, y)
     np.multiply(t, y, out=t)
@@ -380,7 +380,7 @@ def tanh_backward(grad, output):
 def _sigmoid_forward(x):
     # exp of a large negative argument overflows harmlessly to inf; 1/(1+inf) is 0 (NumPy's
     # overflow warning from ember's own calls is filtered in ember.backend).
-    if x.size < _BIG:
+    if x.__class__ is not np.ndarray or x.size < _BIG:
         return np.reciprocal(1 + np.exp(-x))
     t = np.negative(x)
     np.exp(t, out=t)
