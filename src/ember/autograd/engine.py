@@ -252,8 +252,11 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
                             g = _fix_grad(g, meta[i], node, i)
                         buf = buffers.get(child)
                         if buf is None:
-                            buf = buffers[child] = [None] * child._num_outputs
-                            buf[nr] = g
+                            if child._num_outputs == 1:
+                                buffers[child] = [g]
+                            else:
+                                buf = buffers[child] = [None] * child._num_outputs
+                                buf[nr] = g
                         elif buf[nr] is None:
                             buf[nr] = g
                         else:

@@ -14,7 +14,7 @@ from ..backend.threads import MEMORY_THRESHOLD as _PARALLEL_MIN_MEMORY
 from ..backend.threads import THRESHOLD as _PARALLEL_MIN
 from ..backend.threads import elementwise as _parallel
 from ..dtype import FROM_NUMPY, _Default, bool_, int64, result_type
-from .registry import Bound, record
+from .registry import Bound, record, record_binary, record_unary
 
 
 def check_forward(op, inputs, outputs) -> None:
@@ -154,7 +154,7 @@ def binary(op, a, b, promote: str = "default", attrs=None):
         out = op.forward(ad, _wrap_int_scalar(ad, b))
     result = Bound.new(out)
     if rg and GradMode.enabled:
-        record(op, (a, b), (result,), attrs)
+        record_binary(op, a, b, result, attrs)
     if AnomalyMode.check_forward:
         check_forward(op, (a, b), (result,))
     return result
@@ -173,7 +173,7 @@ def rbinary(op, a, b):
         out = op.forward(ad, _wrap_int_scalar(ad, b))
     result = Bound.new(out)
     if a._rg and GradMode.enabled:
-        record(op, (a, b), (result,), None)
+        record_binary(op, a, b, result, None)
     if AnomalyMode.check_forward:
         check_forward(op, (a, b), (result,))
     return result
@@ -193,7 +193,7 @@ def unary(op, x, attrs=None):
         out = op.forward(xd) if attrs is None else op.forward(xd, **attrs)
     result = Bound.new(out)
     if x._rg and GradMode.enabled:
-        record(op, (x,), (result,), attrs)
+        record_unary(op, x, result, attrs)
     if AnomalyMode.check_forward:
         check_forward(op, (x,), (result,))
     return result

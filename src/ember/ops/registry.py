@@ -277,6 +277,7 @@ def record(op: OpDef, inputs, outputs, attrs):
     inputs: the op's inputs in declaration order (Tensors, or Python scalars that take no
     gradient); outputs: the output Tensors (differentiable first); attrs: keyword attributes.
     Callers record only floating-point outputs (an integer result never requires grad).
+    ``record_unary`` and ``record_binary`` do the same for the hot one- and two-input cases.
     """
     Tensor = Bound.Tensor
     node = _new_node(op.node_cls)
@@ -288,20 +289,11 @@ def record(op: OpDef, inputs, outputs, attrs):
     k = 0
     for x in inputs:
         if x.__class__ is Tensor or isinstance(x, Tensor):
-            fn = x._grad_fn
-            if fn is not None and x._base is None:
-                edges.append((fn, x._output_nr))
+            edge = _edge(x)
+            edges.append(edge)
+            if edge[0] is not None:
                 needed |= 1 << k
-            else:
-                edge = edge_of(x)
-                edges.append(edge)
-                if edge[0] is not None:
-                    needed |= 1 << k
-            xd = x._data
-            # Same ndim and size means same shape for elementwise broadcasting; other ops'
-            # formulas return the input's shape by construction.
-            if xd.ndim != od.ndim or xd.size != od.size or xd.dtype is not od.dtype or \
-                    not od.size and xd.shape != od.shape:  # empty shapes can differ
+            if _needs_meta(x._data, od):
                 if meta is None:
                     meta = [None] * len(inputs)
                 meta[k] = (x.shape, x.dtype)
@@ -310,7 +302,82 @@ def record(op: OpDef, inputs, outputs, attrs):
         k += 1
     node.next_functions = tuple(edges)
     node._meta = meta
-    if op.saved:
+    _save(node, op, inputs, outputs, attrs, needed)
+    if len(outputs) == 1:
+        out = outputs[0]
+        out._rg = True
+        out._grad_fn = node
+        return node
+    nr = 0
+    for out in outputs:
+        out._rg = True
+        out._grad_fn = node
+        out._output_nr = nr
+        nr += 1
+    return node
+
+
+def record_unary(op: OpDef, x, out, attrs):
+    """``record`` for one input that requires grad and one output."""
+    node = _new_node(op.node_cls)
+    node._x = None
+    node.next_functions = (_edge(x),)
+    node._meta = [(x.shape, x.dtype)] if _needs_meta(x._data, out._data) else None
+    _save(node, op, (x,), (out,), attrs, 1)
+    out._rg = True
+    out._grad_fn = node
+    return node
+
+
+def record_binary(op: OpDef, a, b, out, attrs):
+    """``record`` for a Tensor ``a`` and a Tensor or Python scalar ``b``, and one output."""
+    node = _new_node(op.node_cls)
+    node._x = None
+    od = out._data
+    ea = _edge(a)
+    needed = 0 if ea[0] is None else 1
+    meta = [(a.shape, a.dtype), None] if _needs_meta(a._data, od) else None
+    if b.__class__ is Bound.Tensor or isinstance(b, Bound.Tensor):
+        eb = _edge(b)
+        if eb[0] is not None:
+            needed |= 2
+        if _needs_meta(b._data, od):
+            if meta is None:
+                meta = [None, None]
+            meta[1] = (b.shape, b.dtype)
+        node.next_functions = (ea, eb)
+    else:
+        node.next_functions = (ea, _NO_EDGE)
+    node._meta = meta
+    _save(node, op, (a, b), (out,), attrs, needed)
+    out._rg = True
+    out._grad_fn = node
+    return node
+
+
+def _edge(x):
+    fn = x._grad_fn
+    if fn is not None and x._base is None:
+        return (fn, x._output_nr)
+    return edge_of(x)
+
+
+def _needs_meta(xd, od) -> bool:
+    """Whether an input's gradient must be fixed to its shape or dtype by the engine.
+
+    Same ndim and size means same shape for elementwise broadcasting (other ops' formulas
+    return the input's shape by construction); empty shapes can differ at equal size."""
+    return (xd.ndim != od.ndim or xd.size != od.size or xd.dtype is not od.dtype
+            or not od.size and xd.shape != od.shape)
+
+
+def _save(node, op, inputs, outputs, attrs, needed: int) -> None:
+    """Save what the formulas of the inputs in ``needed`` (a bit mask) read."""
+    if not op.saved:
+        node._saved = _NOTHING_SAVED
+        node._versions = None
+    else:
+        Tensor = Bound.Tensor
         saved = []
         versions = []
         i = 0
@@ -344,24 +411,9 @@ def record(op: OpDef, inputs, outputs, attrs):
             i += 1
         node._saved = saved
         node._versions = versions or None
-    else:
-        node._saved = _NOTHING_SAVED
-        node._versions = None
     if AnomalyMode.enabled:
         node._anomaly_trace = forward_trace()
         node._anomaly_parent = AnomalyMode.current_node
-    if len(outputs) == 1:
-        out = outputs[0]
-        out._rg = True
-        out._grad_fn = node
-        return node
-    nr = 0
-    for out in outputs:
-        out._rg = True
-        out._grad_fn = node
-        out._output_nr = nr
-        nr += 1
-    return node
 
 
 _NOTHING_SAVED = ()

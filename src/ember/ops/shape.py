@@ -15,7 +15,7 @@ from ..autograd.grad_mode import GradMode
 from ..backend import add_at
 from ._apply import unary
 from .dims import normalize_dim
-from .registry import Bound, defop, record
+from .registry import Bound, defop, record, record_unary
 
 
 def view_apply(op, x, attrs, replay):
@@ -34,7 +34,7 @@ def view_apply(op, x, attrs, replay):
     out._vc = vc
     out._view = (chain, vc[0])
     if x._rg and GradMode.enabled:
-        record(op, (x,), (out,), attrs)
+        record_unary(op, x, out, attrs)
     return out
 
 
