@@ -13,7 +13,7 @@ from ..autograd.grad_mode import GradMode
 from ..backend.threads import MEMORY_THRESHOLD as _PARALLEL_MIN_MEMORY
 from ..backend.threads import THRESHOLD as _PARALLEL_MIN
 from ..backend.threads import elementwise as _parallel
-from ..dtype import FROM_NUMPY, _Default, bool_, int64, result_type
+from ..dtype import _Default, result_type
 from .registry import Bound, record, record_binary, record_unary
 
 
@@ -224,15 +224,6 @@ def apply(op, inputs, attrs=None, *, nondiff_outputs=0):
     return results if isinstance(out, tuple) else results[0]
 
 
-def promote_arrays(*tensors):
-    """The arrays of ``tensors`` cast to their PyTorch result dtype."""
-    dt = result_type(*tensors).np
-    return [t._data if t._data.dtype is dt else t._data.astype(dt) for t in tensors]
 
 
-def dtype_of(array):
-    return FROM_NUMPY[array.dtype]
-
-
-__all__ = ["binary", "rbinary", "unary", "apply", "broadcast_error", "device_error",
-           "promote_arrays", "dtype_of", "bool_", "int64"]
+__all__ = ["binary", "rbinary", "unary", "apply", "broadcast_error", "device_error"]

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._apply import apply, promote_arrays, unary
+from ._apply import apply, unary
 from .registry import Bound, defop
 
 MM = defop("mm", inputs=("self", "mat2"), forward=np.matmul, derivatives={
@@ -225,4 +225,4 @@ def matmul(input, other):
     return _batched_matmul(input, other)
 
 
-__all__ = ["mm", "bmm", "mv", "dot", "matmul", "promote_arrays"]
+__all__ = ["mm", "bmm", "mv", "dot", "matmul"]

@@ -17,7 +17,6 @@ import re
 
 from ..autograd.anomaly_mode import AnomalyMode, forward_trace
 from ..autograd.node import SECOND_BACKWARD, AccumulateGrad, Node
-from ..dtype import FROM_NUMPY
 
 
 class Bound:
@@ -31,8 +30,7 @@ class OpDef:
     """One declared op: forward, derivative formulas, what to save, and its node class."""
 
     __slots__ = ("name", "inputs", "forward", "formulas", "saved", "save_plan", "node_cls",
-                 "view", "num_outputs", "saves_result", "elementwise",
-                 "compute_bound")
+                 "view", "num_outputs", "elementwise", "compute_bound")
 
     def __repr__(self) -> str:
         return f"OpDef({self.name})"
@@ -86,7 +84,6 @@ def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str |
     # What record() walks: each saved value with the inputs that need it, so a value only
     # the formula of a non-differentiable input reads is never saved (as in PyTorch).
     op.save_plan = tuple((kind, where, users[p]) for p, (_, (kind, where)) in saved.items())
-    op.saves_result = any(kind == _RESULT for kind, _ in op.saved)
     node_name = node or "".join(w.capitalize() for w in name.split("_")) + "Backward0"
     op.node_cls = type(node_name, (OpNode,),
                        {"__slots__": (), "_op": op, "_num_outputs": outputs})
@@ -420,10 +417,3 @@ _NOTHING_SAVED = ()
 _NO_EDGE = (None, 0)
 _new_node = object.__new__
 
-
-def set_num_outputs(cls, n: int) -> None:
-    cls._num_outputs = n
-
-
-def dtype_of(array):
-    return FROM_NUMPY[array.dtype]
