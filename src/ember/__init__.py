@@ -22,6 +22,7 @@ from .autograd.anomaly_mode import (
 )
 from . import ops
 from .ops import indexing as _indexing
+from .ops import return_types
 from .tensor import Tensor
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from .random import Generator, initial_seed, manual_seed, seed, get_rng_state, set_rng_state

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np
 
 from ..autograd.grad_mode import GradMode
 from ..backend import array_module
 from ..dtype import get_default_dtype
+from . import return_types
 from ._apply import apply, unary
 from .dims import normalize_dim, normalize_dims
 from .pointwise import where
 from .registry import Bound, defop
 
-return_types_max = namedtuple("max", ["values", "indices"])
-return_types_min = namedtuple("min", ["values", "indices"])
+return_types_max = return_types.max
+return_types_min = return_types.min
 
 
 def expand_reduced(grad, self_shape, dims, keepdim):
