@@ -144,23 +144,29 @@ class OpNode(Node):
             self._saved = None
 
     def _unpack(self):
+        """The saved values, with saved outputs re-wrapped; raises if any was changed in
+        place since it was saved, or if the node was already released."""
         saved = self._saved
         if saved is None:
             raise RuntimeError(SECOND_BACKWARD)
         versions = self._versions
         if versions is None:
             return saved
-        values = saved.copy()
+        values = saved  # copied only if an output must be re-wrapped
         for i, version in versions:
             v = saved[i]
             if v is _OUT:
                 data, counter = self._out
                 if counter[0] != version:
                     raise _version_error(_wrap_output(data, counter, self, 0), version, self)
+                if values is saved:
+                    values = saved.copy()
                 values[i] = _wrap_output(data, counter, self, 0)
             elif type(v) is _SavedResult:
                 if v.counter[0] != version:
                     raise _version_error(v.unpack(self), version, self)
+                if values is saved:
+                    values = saved.copy()
                 values[i] = v.unpack(self)
             elif v._vc[0] != version:
                 raise _version_error(v, version, self)
