@@ -324,9 +324,20 @@ def record_unary(op: OpDef, x, out, attrs):
     """``record`` for one input that requires grad and one output."""
     node = _new_node(op.node_cls)
     node._x = None
-    node.next_functions = (_edge(x),)
-    node._meta = [(x.shape, x.dtype)] if _needs_meta(x._data, out._data) else None
-    _save(node, op, (x,), (out,), attrs, 1)
+    fn = x._grad_fn
+    node.next_functions = ((fn, x._output_nr),) if fn is not None and x._base is None \
+        else (edge_of(x),)
+    xd, od = x._data, out._data
+    if xd.ndim != od.ndim or xd.size != od.size or xd.dtype is not od.dtype or \
+            not od.size and xd.shape != od.shape:
+        node._meta = [(x.shape, x.dtype)]
+    else:
+        node._meta = None
+    if op.saved or AnomalyMode.enabled:
+        _save(node, op, (x,), (out,), attrs, 1)
+    else:
+        node._saved = _NOTHING_SAVED
+        node._versions = None
     out._rg = True
     out._grad_fn = node
     return node
@@ -334,13 +345,15 @@ def record_unary(op: OpDef, x, out, attrs):
 
 def record_binary(op: OpDef, a, b, out, attrs):
     """``record`` for a Tensor ``a`` and a Tensor or Python scalar ``b``, and one output."""
+    Tensor = Bound.Tensor
     node = _new_node(op.node_cls)
     node._x = None
     od = out._data
-    ea = _edge(a)
+    fn = a._grad_fn
+    ea = (fn, a._output_nr) if fn is not None and a._base is None else edge_of(a)
     needed = 0 if ea[0] is None else 1
     meta = [(a.shape, a.dtype), None] if _needs_meta(a._data, od) else None
-    if b.__class__ is Bound.Tensor or isinstance(b, Bound.Tensor):
+    if b.__class__ is Tensor or isinstance(b, Tensor):
         eb = _edge(b)
         if eb[0] is not None:
             needed |= 2
@@ -352,7 +365,11 @@ def record_binary(op: OpDef, a, b, out, attrs):
     else:
         node.next_functions = (ea, _NO_EDGE)
     node._meta = meta
-    _save(node, op, (a, b), (out,), attrs, needed)
+    if op.saved or AnomalyMode.enabled:
+        _save(node, op, (a, b), (out,), attrs, needed)
+    else:
+        node._saved = _NOTHING_SAVED
+        node._versions = None
     out._rg = True
     out._grad_fn = node
     return node
