@@ -415,3 +415,58 @@ def test_normal_with_tensor_arguments_has_zero_gradients_like_torch():
                 assert_same(e.grad, t.grad)
             else:
                 assert e.grad is None and t.grad is None
+
+
+# ---- window functions ------------------------------------------------------------------------
+WINDOWS = [f"M.{fn}({n}{extra}, dtype=M.{dt})"
+           for fn in ("hann_window", "hamming_window")
+           for n in (0, 1, 2, 5, 16, 400, 401)
+           for extra in ("", ", periodic=False", ", False")
+           for dt in ("float32", "float64")] + [
+    "M.hamming_window(8, True, 0.5)", "M.hamming_window(8, False, 0.6, 0.3)",
+    "M.hamming_window(8, periodic=True, alpha=0.5, beta=0.5)", "M.hann_window(6)", "M.hann_window(4, True)"]
+
+
+@pytest.mark.parametrize("expr", WINDOWS)
+def test_window_values_match_torch(expr):
+    fe, ft = _both(expr)
+    e, t = fe(), ft()
+    tol = 1e-15 if t.dtype == torch.float64 else 1.2e-7  # float32 cos may differ by an ulp
+    assert_same(e, t, rtol=0, atol=tol)
+    assert e.is_contiguous()
+
+
+def test_window_options_match_torch():
+    e = ember.hann_window(4, dtype=ember.float64, requires_grad=True)
+    t = torch.hann_window(4, dtype=torch.float64, requires_grad=True)
+    assert e.requires_grad and e.is_leaf and e.grad_fn is None and t.is_leaf
+    (e * e).sum().backward()
+    (t * t).sum().backward()
+    assert_same(e.grad, t.grad, rtol=1e-12, atol=1e-12)
+    ember.set_default_dtype(ember.float64)
+    torch.set_default_dtype(torch.float64)
+    try:
+        assert ember.hamming_window(3).dtype == ember.float64
+        assert torch.hamming_window(3).dtype == torch.float64
+    finally:
+        torch.set_default_dtype(torch.float32)
+    assert ember.hann_window(3, device="cpu").device == ember.device("cpu")
+
+
+@pytest.mark.parametrize("expr, phrase", [
+    ("M.hann_window(-1)", "hann_window requires non-negative window_length, got "
+                          "window_length=-1"),
+    ("M.hamming_window(-3)", "hamming_window requires non-negative window_length"),
+    ("M.hann_window(4, dtype=M.int64)", "hann_window expects floating point dtypes, got: "
+                                        "TensorOptions(dtype=long int"),
+    ("M.hamming_window(4, dtype=M.int32)", "hamming_window expects floating point dtypes"),
+    ("M.hann_window(4.0)", "hann_window(): argument 'window_length' (position 1) must be int, "
+                           "not float"),
+    ("M.hann_window(True)", "argument 'window_length' (position 1) must be int, not bool"),
+])
+def test_window_errors_match_torch(expr, phrase):
+    fe, ft = _both(expr)
+    e, t = outcome(fe), outcome(ft)
+    assert t[0] == e[0] == "err", (e, t)
+    assert e[1] == t[1], (e, t)
+    assert phrase in t[2] and phrase in e[2], (e[2], t[2])

@@ -29,8 +29,10 @@ of ``tests/vision/torch_resnet.py``. "Pretrained" weights come from a checkpoint
 writes into a temporary ``EMBER_HOME`` before the cells run, so both libraries load the
 same weights from ember's hub cache, and no cell touches the network.
 
-Not covered here (they need torchaudio or several GPUs): see ``NOT_COVERED`` at the end of
-this file.
+``import torchaudio`` gives ``ember.audio`` in the ember run, and in the torch run (torchaudio
+is not installed either) a stand-in that has only ``__version__``.
+
+Not covered here: see ``NOT_COVERED`` at the end of this file.
 """
 
 from __future__ import annotations
@@ -52,8 +54,10 @@ import pytest
 import torch
 
 import ember
+import ember.audio
 import ember.hub
 import ember.vision
+from tests.audio.torch_audio import TORCHAUDIO
 from tests.vision.torch_resnet import torchvision_standin, write_checkpoint
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
@@ -95,6 +99,7 @@ def _versions_out() -> str:
     lines = [
         f"PyTorch version    : {importlib.metadata.version('ember')}",
         f"Torchvision version: {re.escape(ember.vision.__version__)}",
+        f"Torchaudio version : {re.escape(ember.audio.__version__)}",
         "CUDA version       : " + (r"\d+\.\d+" if gpu else "None"),
         "cuDNN version      : " + (r"(\d+|None)" if gpu else "None"),
         f"NumPy version      : {np.__version__}",
@@ -114,16 +119,17 @@ def _gpu_visible() -> bool:
 
 
 SEED_000 = Notebook("000", (
-    # torchaudio is left out of In[1]: ember has no audio library.
     Cell("In[1]", '''
 import torch
 import torchvision
 import torchvision.transforms as transforms
+import torchaudio
 import numpy as np
 
 
 print("PyTorch version    :", torch.__version__)
 print("Torchvision version:", torchvision.__version__)
+print("Torchaudio version :", torchaudio.__version__)
 print("CUDA version       :", torch.version.cuda)
 print("cuDNN version      :", torch.backends.cudnn.version())
 print("NumPy version      :", np.__version__)
@@ -900,6 +906,8 @@ def _namespace(library, tape: _Tape) -> dict:
             for part in rest.split(".") if fromlist and rest else ():
                 found = getattr(found, part)
             return found
+        if level == 0 and name == "torchaudio":  # ember.audio, or torch's stand-in
+            return ember.audio if library is ember else TORCHAUDIO
         return builtins.__import__(name, globals, locals, fromlist, level)
 
     bins = dict(vars(builtins))
@@ -1190,8 +1198,6 @@ def test_quoted_from_seed(seed: str, quoted):
 
 # Seed cells this file does not run, and why. Kept as data so the list stays in one place.
 NOT_COVERED = {
-    "000 In[1]": "the torchaudio import and its version line (ember has no audio library); "
-                 "the rest of the cell runs",
     "002 In[1]": "%matplotlib inline is an IPython magic, not Python",
     "004 device cells": "torch.tensor(..., device=cuda0), .cuda(), torch.cuda.device(1), "
                         "randn(device='cuda:1'): need CUDA devices 0-2",

@@ -256,3 +256,21 @@ def test_repr_under_float64_default():
 def test_tensor_class_prints_its_module():
     assert repr(ember.Tensor) == repr(torch.Tensor).replace("torch.", "ember.")
     assert isinstance(ember.ones(1), ember.Tensor)
+
+
+def test_T_on_other_than_2_dims_warns_once_as_torch_does():
+    import sys
+    import warnings
+
+    sys.modules["ember.tensor"]._T_WARNED.clear()  # (ember.tensor is also the function)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert ember.ones(3).T.shape == (3,)
+        assert ember.ones(2, 3, 4).T.shape == (4, 3, 2)
+        assert ember.ones(()).T.shape == ()
+        assert ember.ones(2, 3).T.shape == (3, 2)  # 2 dims: no warning
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 2, messages  # once per process for n-d, once for 0-d
+    assert messages[0].startswith("The use of `x.T` on tensors of dimension other than 2")
+    assert messages[1].startswith("Tensor.T is deprecated on 0-D tensors")
+    assert all(w.category is UserWarning for w in caught)

@@ -28,9 +28,9 @@ from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from .random import Generator, initial_seed, manual_seed, seed, get_rng_state, set_rng_state
 from .random import default_generator
 from .creation import (
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,
-    ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
-    scalar_tensor, tensor, zeros, zeros_like,
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, hamming_window,
+    hann_window, linspace, normal, ones, ones_like, rand, rand_like, randint, randint_like,
+    randn, randn_like, randperm, scalar_tensor, tensor, zeros, zeros_like,
 )
 from .functions import *  # noqa: F403
 from . import cuda, backends, accelerator, version

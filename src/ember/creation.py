@@ -19,7 +19,7 @@ from .tensor import Tensor
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like",
            "ones_like", "empty_like", "full_like", "arange", "linspace", "eye", "rand", "randn",
            "randint", "randperm", "normal", "rand_like", "randn_like", "randint_like",
-           "scalar_tensor"]
+           "scalar_tensor", "hann_window", "hamming_window"]
 
 _REQUIRES_GRAD_ERROR = "Only Tensors of floating point and complex dtype can require gradients"
 _NEGATIVE_STRIDES = (
@@ -538,6 +538,72 @@ def eye(n: int, m: int | None = None, *, out=None, dtype: dtype | None = None, l
         raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     arr = np.eye(builtins.int(n), builtins.int(m), dtype=(dtype or _Default.dtype).np)
     return _finish(arr, _device(device), requires_grad)
+
+
+# ---- windows ----------------------------------------------------------------------------
+# The C++ names PyTorch's window errors print for a dtype.
+_OPTION_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                 "uint8": "unsigned char", "bool": "bool"}
+
+
+def _window(name: str, window_length, periodic, alpha: float, beta: float, dt, dev,
+            requires_grad: bool) -> Tensor:
+    """``alpha - beta * cos(2 pi n / (N - 1))`` for n in [0, N), computed in the window's
+    dtype step by step as PyTorch does; a periodic window is the first ``window_length``
+    values of the symmetric window one longer."""
+    if _as_int(window_length) is None:
+        raise TypeError(f"{name}(): argument 'window_length' (position 1) must be int, not "
+                        f"{type(window_length).__name__}")
+    if not isinstance(periodic, (bool, np.bool_)):
+        raise TypeError(f"{name}(): argument 'periodic' (position 2) must be bool, not "
+                        f"{type(periodic).__name__}")
+    dt = dt or _Default.dtype
+    dev = _device(dev)
+    if not dt.is_floating_point:
+        raise RuntimeError(
+            f"{name} expects floating point dtypes, got: TensorOptions(dtype="
+            f"{_OPTION_NAMES.get(dt.name, dt.name)}, device={dev}, layout=Strided (default), "
+            f"requires_grad={str(builtins.bool(requires_grad)).lower()}"
+            f"{'' if requires_grad else ' (default)'}, pinned_memory=false, "
+            "memory_format=(nullopt))")
+    n = builtins.int(window_length)
+    if n < 0:
+        raise RuntimeError(f"{name} requires non-negative window_length, got window_length={n}")
+    f = dt.np.type
+    if n <= 1:
+        arr = np.ones(n, dtype=f)
+    else:
+        m = n + 1 if periodic else n
+        arr = np.arange(m, dtype=f) * f(math.pi * 2.0 / (m - 1))
+        arr = (np.cos(arr) * f(-beta) + f(alpha))[:n]
+        arr = np.ascontiguousarray(arr)
+    return _finish(arr, dev, requires_grad)
+
+
+def hann_window(window_length: int, periodic: bool = True, *, dtype: dtype | None = None,
+                layout=None, device=None, pin_memory: bool = False,
+                requires_grad: bool = False) -> Tensor:
+    """The Hann window, ``0.5 - 0.5 * cos(2 pi n / (N - 1))`` for n in [0, N).
+
+    With ``periodic=True`` (the default, for spectral analysis) N is ``window_length + 1``
+    and the last value is dropped, so the window repeats with period ``window_length``;
+    otherwise N is ``window_length`` and the window is symmetric. A window of length 1 is
+    ``[1.]``, of length 0 empty. The dtype must be floating (the default dtype if None).
+    """
+    return _window("hann_window", window_length, periodic, 0.5, 0.5, dtype, device,
+                   requires_grad)
+
+
+def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.54,
+                   beta: float = 0.46, *, dtype: dtype | None = None, layout=None,
+                   device=None, pin_memory: bool = False,
+                   requires_grad: bool = False) -> Tensor:
+    """The Hamming window, ``alpha - beta * cos(2 pi n / (N - 1))`` for n in [0, N).
+
+    ``periodic`` as in ``hann_window``; ``alpha=0.5, beta=0.5`` gives the Hann window.
+    """
+    return _window("hamming_window", window_length, periodic, builtins.float(alpha),
+                   builtins.float(beta), dtype, device, requires_grad)
 
 
 # ---- random -----------------------------------------------------------------------------

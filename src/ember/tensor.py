@@ -15,7 +15,7 @@ from . import ops
 from ._tensor_str import format_tensor
 from .autograd import api as autograd_api
 from .autograd.grad_mode import GradMode
-from .backend import array_device, as_host, to_device
+from .backend import array_device, as_host, data_ptr, storage_offset, to_device
 from .device import CPU, device
 from .dtype import FROM_NUMPY, _Default, dtype, get_default_dtype
 from .ops import pointwise as P
@@ -25,7 +25,7 @@ from .ops.inplace import (
     inplace_binary,
 )
 from .ops.registry import Bound, edge_of, record
-from .ops.shape import regenerate_grad_fn
+from .ops.shape import regenerate_grad_fn, view_dtype
 from .size import Size
 
 _new_object = object.__new__
@@ -349,10 +349,11 @@ class Tensor:
 
     def data_ptr(self) -> int:
         """The address of the first element (views share their base's memory)."""
-        d = self._data
-        if type(d) is np.ndarray:
-            return d.__array_interface__["data"][0]
-        return d.data.ptr
+        return data_ptr(self._data)
+
+    def storage_offset(self) -> int:
+        """Where this tensor starts in the memory it shares, in elements."""
+        return storage_offset(self._data) // self._data.itemsize
 
     def detach(self) -> Tensor:
         """A tensor sharing storage (and version counter) that is out of the graph."""
@@ -411,6 +412,7 @@ class Tensor:
                                "gradient")
         if self.is_leaf:
             node, nr = edge_of(self)
+            self._accumulator = node  # held strongly now: the hook lives on it
         else:
             node, nr = self.grad_fn, self._output_nr
         if node._tensor_pre_hooks is None:
@@ -622,10 +624,14 @@ class Tensor:
         return inplace_binary(self, P.DIV, other, "float")
 
     def add_(self, other, *, alpha=1):
-        return inplace_binary(self, P.ADD, other * alpha if alpha != 1 else other)
+        if alpha != 1 or type(alpha) is bool:
+            return inplace(self, lambda x, o: P.add(x, o, alpha=alpha), other)
+        return inplace_binary(self, P.ADD, other)
 
     def sub_(self, other, *, alpha=1):
-        return inplace_binary(self, P.SUB, other * alpha if alpha != 1 else other)
+        if alpha != 1 or type(alpha) is bool:
+            return inplace(self, lambda x, o: P.sub(x, o, alpha=alpha), other)
+        return inplace_binary(self, P.SUB, other)
 
     def mul_(self, other):
         return inplace_binary(self, P.MUL, other)
@@ -733,11 +739,20 @@ class Tensor:
     def sign(self):
         return P.sign(self)
 
+    def sgn(self):
+        return P.sgn(self)
+
     def exp(self):
         return P.exp(self)
 
     def log(self):
         return P.log(self)
+
+    def log10(self):
+        return P.log10(self)
+
+    def log1p(self):
+        return P.log1p(self)
 
     def sqrt(self):
         return P.sqrt(self)
@@ -898,8 +913,9 @@ class Tensor:
 
     # ---- shape and views ------------------------------------------------------------------
     def view(self, *shape):
+        """A view with a new shape, or (given a dtype) of the same memory read as ``dtype``."""
         if len(shape) == 1 and isinstance(shape[0], dtype):
-            raise NotImplementedError("view(dtype) reinterpretation is not supported yet")
+            return view_dtype(self, shape[0])
         return ops.view(self, *shape)
 
     def view_as(self, other):
@@ -925,6 +941,8 @@ class Tensor:
     @property
     def T(self):
         """All dims reversed (PyTorch deprecates this for tensors of other than 2 dims)."""
+        if self.ndim != 2:
+            _warn_T_once(self.ndim)
         return ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
@@ -987,6 +1005,26 @@ _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "
                "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
 _TYPE_BY_NAME = {f"ember.{v}": getattr(_dt, k if k != "bool" else "bool_")
                  for k, v in _TYPE_NAMES.items()}
+
+
+_T_WARNED = set()
+
+
+def _warn_T_once(ndim: int) -> None:
+    """PyTorch's deprecation warnings for ``x.T`` on other than 2 dims, once per process."""
+    kind = "0-d" if ndim == 0 else "n-d"
+    if kind in _T_WARNED:
+        return
+    _T_WARNED.add(kind)
+    if ndim == 0:
+        msg = "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+    else:
+        msg = ("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+               "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+               "transpose batches of matrices or `x.permute(*ember.arange(x.ndim - 1, -1, -1))` "
+               "to reverse the dimensions of a tensor.")
+    import warnings
+    warnings.warn(msg, UserWarning, stacklevel=3)
 
 
 def _type_name(t) -> str:

@@ -240,7 +240,54 @@ STRUCTURES = [
     ("clamp_sqrt_log", lambda lib, a, b: (a.clamp(0, 2) + 1).sqrt().log().abs()),
     ("matmul", lambda lib, a, b: (b @ a.unsqueeze(0)).mm(a.unsqueeze(1)) / 3),
     ("expand", lambda lib, a, b: a.expand(2, 3) * b),
+    # Python numbers: wrapped as tensors (an empty edge) or a Scalar overload (no edge).
+    ("scalars", lambda lib, a, b: (a + 2) * (2 - a) / (a - 1) + 2 * a),
+    ("scalar_overloads", lambda lib, a, b: (a ** 2 + a ** 0.5 + 2 ** a + a % 2) * (a // 2)),
+    ("where", lambda lib, a, b: lib.where(a > 0, a, b) + lib.where(a > 0, a, 1.0) +
+     lib.where(a > 0, 2.0, a)),
+    ("alpha", lambda lib, a, b: a.add(b, alpha=2).sub(a, alpha=0.5) + lib.rsub(a, 1, alpha=3)),
+    ("pow_tensor", lambda lib, a, b: a.abs() ** b + a.pow(a)),
 ]
+
+# Higher-order graphs: each formula builds the graph PyTorch's C++ formula builds.
+DERIVATIVE_STRUCTURES = [
+    ("pow_scalar", lambda a, b: a ** 3),
+    ("pow_square", lambda a, b: a ** 2),
+    ("pow_tensor", lambda a, b: a.abs() ** b),
+    ("rpow", lambda a, b: 2.5 ** a),
+    ("rpow_zero", lambda a, b: 0 ** a),
+    ("exp_tanh", lambda a, b: a.exp() + a.tanh()),
+]
+
+
+@pytest.mark.parametrize("name, func", DERIVATIVE_STRUCTURES,
+                         ids=[c[0] for c in DERIVATIVE_STRUCTURES])
+def test_derivative_graphs_match_torch(rng, name, func):
+    (ae, at), (be, bt) = twins(rng.standard_normal(3), rng.standard_normal((2, 1)))
+    ge = ember.autograd.grad(func(ae, be).sum(), (ae, be), create_graph=True, allow_unused=True)
+    gt = torch.autograd.grad(func(at, bt).sum(), (at, bt), create_graph=True, allow_unused=True)
+    for e, t in zip(ge, gt):
+        assert (e is None) == (t is None)
+        if e is not None:
+            assert_close(e, t, rtol=1e-10)
+            assert graph_signature(e.grad_fn) == graph_signature(t.grad_fn)
+
+
+def test_pow_gradients_at_zero_base_match_torch():
+    # 0 ** negative is inf, and its exponent gradient inf * log(0) = -inf; PyTorch makes the
+    # exponent gradient 0 only where the exponent is >= 0.
+    base = [0.0, 0.0, 0.0, 2.0, -1.0]
+    exponent = [-1.0, 0.0, 2.0, 0.0, 0.5]
+    (ae, at), (be, bt) = twins(base, exponent)
+    ge = ember.autograd.grad((ae ** be).sum(), (ae, be), create_graph=True)
+    gt = torch.autograd.grad((at ** bt).sum(), (at, bt), create_graph=True)
+    for e, t in zip(ge, gt):
+        np.testing.assert_array_equal(e.detach().numpy(), t.detach().numpy())
+    (xe, xt), = twins(exponent)
+    for b in (0, 0.0, 2.0, -2.0):
+        ee, = ember.autograd.grad((b ** xe).sum(), xe)
+        et, = torch.autograd.grad((b ** xt).sum(), xt)
+        np.testing.assert_array_equal(ee.numpy(), et.numpy())
 
 
 @pytest.mark.parametrize("name, func", STRUCTURES, ids=[c[0] for c in STRUCTURES])
@@ -261,6 +308,23 @@ def test_accumulate_grad_node(rng):
     assert ne.next_functions == nt.next_functions == ()
     # One accumulator per leaf, shared by every use.
     assert (ae * 3).grad_fn.next_functions[0][0] is ne
+
+
+@pytest.mark.parametrize("lib", [ember, torch], ids=["ember", "torch"])
+def test_graph_keeps_its_leaves_alive_and_no_longer(lib):
+    import weakref
+
+    def make():
+        w = lib.ones(3, requires_grad=True)
+        return (w * 2).sum(), weakref.ref(w)
+
+    loss, leaf = make()
+    acc = loss.grad_fn.next_functions[0][0].next_functions[0][0]
+    assert acc.variable is leaf()  # AccumulateGrad holds its variable, as in PyTorch
+    loss.backward()
+    assert acc.variable.grad.tolist() == [2.0, 2.0, 2.0]
+    del loss, acc
+    assert leaf() is None  # no reference cycle keeps it once the graph is gone
 
 
 def test_leaves_and_grad_fn(rng):

@@ -283,10 +283,18 @@ op("neg", lambda m, x: m.neg(x), unary_shapes(), dtypes=FLOATS + INTS,
 op("__neg__", lambda m, x: -x, [S(T((2, 3)))], dtypes=FLOATS + INTS)
 op("abs", lambda m, x: m.abs(x), unary_shapes(**NONZERO), dtypes=FLOATS + INTS)
 op("__abs__", lambda m, x: abs(x), [S(T((2, 3), **NONZERO))], dtypes=FLOATS + INTS)
+op("sign", lambda m, x: m.sign(x), unary_shapes(), dtypes=FLOATS + INTS)
+op("sgn", lambda m, x: x.sgn(), unary_shapes(), dtypes=FLOATS + INTS)
 
 # unary math -----------------------------------------------------------------------------
 op("exp", lambda m, x: m.exp(x), unary_shapes(), dtypes=FLOATS + INTS, third_order=True)
 op("log", lambda m, x: m.log(x), unary_shapes(**POS), dtypes=FLOATS + INTS, third_order=True)
+op("log10", lambda m, x: m.log10(x), unary_shapes(**POS), dtypes=FLOATS + INTS,
+   third_order=True)
+op("log1p", lambda m, x: m.log1p(x), unary_shapes(low=-0.8, high=3.0),
+   dtypes=FLOATS + INTS, third_order=True)
+op("Tensor.log10", lambda m, x: x.log10(), [S(T((2, 3), **POS))])
+op("Tensor.log1p", lambda m, x: x.log1p(), [S(T((2, 3), low=-0.8, high=3.0))])
 op("sqrt", lambda m, x: m.sqrt(x), unary_shapes(**POS), dtypes=FLOATS + INTS,
    third_order=True)
 op("sin", lambda m, x: m.sin(x), unary_shapes(), dtypes=FLOATS + INTS, third_order=True)

@@ -62,7 +62,10 @@ def _tensors(out):
 
 
 def _np(t) -> np.ndarray:
-    return t.detach().numpy() if isinstance(t, torch.Tensor) else t.detach().numpy()
+    if isinstance(t, torch.Tensor) and t._is_zerotensor():
+        # torch's derivative of sgn on real tensors is a ZeroTensor, which has no storage
+        return np.zeros(tuple(t.shape), dtype=str(t.dtype).split(".")[-1])
+    return t.detach().numpy()
 
 
 def _dtype_name(t) -> str:

@@ -323,3 +323,54 @@ def test_detach_inplace_on_view_raises():
             return [str(e).split(".")[0]]
         return ["no error"]
     _run(build)
+
+
+# ---- view(dtype): the same memory read as another dtype --------------------------------------
+DTYPE_VIEWS = {
+    "same_size": lambda m: m.arange(6.).reshape(2, 3).view(m.int32),
+    "to_larger": lambda m: m.arange(8.).reshape(2, 4).view(m.float64),
+    "to_smaller": lambda m: m.arange(4.).view(m.int16),
+    "bytes_to_float": lambda m: m.arange(4, dtype=m.int8).view(m.float32),
+    "to_bool": lambda m: m.arange(3, dtype=m.int8).view(m.bool),
+    "strided_rows": lambda m: m.arange(12.).reshape(3, 4)[::2, 2:].view(m.float64),
+    "transposed_rows": lambda m: m.arange(8.).reshape(4, 2)[1:].view(m.float64),
+    "offset_smaller": lambda m: m.arange(6.).reshape(2, 3)[:, 1:].view(m.int16),
+    "0d_same_size": lambda m: m.tensor(3.).view(m.int32),
+}
+
+
+@pytest.mark.parametrize("name", DTYPE_VIEWS)
+def test_view_dtype_matches_torch(name):
+    e, t = DTYPE_VIEWS[name](ember), DTYPE_VIEWS[name](torch)
+    assert_same(e, t)
+    assert e.stride() == t.stride() and e.storage_offset() == t.storage_offset()
+
+
+DTYPE_VIEW_ERRORS = {
+    "size": lambda m: m.arange(6.).reshape(2, 3).view(m.float64),
+    "stride": lambda m: m.arange(6.).reshape(2, 3).t().view(m.float64),
+    "0d": lambda m: m.tensor(1.).view(m.float64),
+    "offset": lambda m: m.arange(3.)[1:].view(m.float64),
+    "outer_stride": lambda m: m.arange(10.).reshape(2, 5)[:, :4].view(m.float64),
+}
+
+
+@pytest.mark.parametrize("name", DTYPE_VIEW_ERRORS)
+def test_view_dtype_errors_match_torch(name):
+    assert_same_error(lambda: DTYPE_VIEW_ERRORS[name](ember),
+                      lambda: DTYPE_VIEW_ERRORS[name](torch))
+
+
+def test_view_dtype_shares_memory_and_version_and_takes_no_grad():
+    for m in (ember, torch):
+        z = m.zeros(4)
+        w = z.view(m.int32)
+        w[0] = 1065353216  # the bits of 1.0f
+        assert z.tolist() == [1.0, 0.0, 0.0, 0.0] and z._version == w._version == 1
+        x = m.ones(3, requires_grad=True)
+        y = x * 2
+        assert not y.view(m.int32).requires_grad and y.view(m.int32).grad_fn is None
+        c = y * y
+        y.view(m.int32).zero_()  # changes y, which mul saved
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            c.sum().backward()

@@ -7,8 +7,6 @@ The engine calls ``apply(grad_outputs, needs)`` and gets one gradient per input 
 
 from __future__ import annotations
 
-import weakref
-
 from .hooks import add_hook
 
 SECOND_BACKWARD = (
@@ -109,15 +107,11 @@ class Node:
 class AccumulateGrad(Node):
     """The node at a leaf: adds the incoming gradient into ``variable.grad``."""
 
-    __slots__ = ("_variable",)
+    __slots__ = ("variable",)
 
     def __init__(self, variable) -> None:
         Node.__init__(self, ())
-        self._variable = weakref.ref(variable)
-
-    @property
-    def variable(self):
-        return self._variable()
+        self.variable = variable
 
     def name(self) -> str:
         return "ember::autograd::AccumulateGrad"

@@ -17,7 +17,8 @@ from ..device import CPU, device
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)")
 
 __all__ = ["np", "cupy", "add_at", "cuda_available", "array_module", "array_device", "to_device",
-           "device_count", "cuda_version", "cudnn_version", "as_host"]
+           "device_count", "cuda_version", "cudnn_version", "as_host", "data_ptr",
+           "storage_root", "storage_offset"]
 
 
 class _Cupy:
@@ -98,6 +99,31 @@ def array_device(arr) -> device:
     if isinstance(arr, (np.ndarray, np.generic)):
         return CPU
     return device("cuda", arr.device.id)
+
+
+def data_ptr(arr) -> int:
+    """The address of an array's first element."""
+    if type(arr) is np.ndarray:
+        return arr.__array_interface__["data"][0]
+    return arr.data.ptr
+
+
+def storage_root(arr):
+    """The array at the bottom of ``arr``'s chain of views (it owns, or wraps, the memory)."""
+    while True:
+        base = arr.base
+        if base is not None and not hasattr(base, "strides"):
+            base = getattr(base, "base", None)  # NumPy's as_strided wraps it in a DummyArray
+        if base is None or not hasattr(base, "strides") or not hasattr(base, "dtype"):
+            return arr
+        arr = base
+
+
+def storage_offset(arr) -> int:
+    """Where ``arr`` starts in the memory it views, in bytes (PyTorch's storage offset)."""
+    if type(arr) is np.ndarray:
+        return data_ptr(arr) - data_ptr(storage_root(arr))
+    return arr.data.ptr - arr.data.mem.ptr
 
 
 def as_host(arr) -> np.ndarray:

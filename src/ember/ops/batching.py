@@ -26,7 +26,7 @@ _ELEMENTWISE = (
     "CosBackward0", "TanhBackward0", "SigmoidBackward0", "ReluBackward0", "TruncBackward0",
     "FloorBackward0", "CeilBackward0", "RoundBackward0", "ClampBackward1", "WhereBackward0",
     "CloneBackward0", "ToCopyBackward0", "AliasBackward0", "CopyBackwards", "DivBackward2",
-    "ClampBackward0", "ZeroBackward0", "FillBackward2", "PowBackwardBackward0",
+    "ClampBackward0", "ZeroBackward0", "FillBackward2", "MulBackward1", "SubBackward1",
     "TanhBackwardBackward0", "SigmoidBackwardBackward0",
 )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.grad_mode import GradMode
 from ..backend import array_module
 from ._apply import _scalar_array, apply, binary, rbinary, unary
 from .registry import Bound
@@ -94,10 +95,29 @@ SUB = defop("sub", inputs=("self", "other"), forward=_subtract, derivatives={
     "self": lambda grad: grad,
     "other": lambda grad: -grad,
 }, on_arrays={"self": lambda grad: grad, "other": lambda grad: np.negative(grad)})
-RSUB = defop("rsub", inputs=("self", "other"), node="RsubBackward1",
+RSUB = defop("rsub", inputs=("self", "other"), node="RsubBackward1", no_edge=("other",),
              forward=lambda a, b: np.subtract(b, a), derivatives={
                  "self": lambda grad: -grad,
              }, on_arrays={"self": lambda grad: np.negative(grad)})
+def _times(b, alpha):
+    # A Python number stays one, so that it stays weak in NumPy's promotion.
+    return b * alpha if b.__class__ in (int, float, bool) else np.multiply(b, alpha)
+
+
+# With ``alpha``, one node as in PyTorch (AddBackward0 saves alpha), not a mul and an add.
+ADD_ALPHA = defop("add", inputs=("self", "other"),
+                  forward=lambda a, b, alpha: np.add(a, _times(b, alpha)), derivatives={
+                      "self": lambda grad: grad,
+                      "other": lambda grad, alpha: grad * alpha,
+                  })
+SUB_ALPHA = defop("sub", inputs=("self", "other"),
+                  forward=lambda a, b, alpha: _subtract(a, _times(b, alpha)), derivatives={
+                      "self": lambda grad: grad,
+                      "other": lambda grad, alpha: grad * -alpha,
+                  })
+RSUB_ALPHA = defop("rsub", inputs=("self", "other"), node="RsubBackward1", no_edge=("other",),
+                   forward=lambda a, b, alpha: np.subtract(b, np.multiply(a, alpha)),
+                   derivatives={"self": lambda grad, alpha: grad * -alpha})
 MUL = defop("mul", inputs=("self", "other"), forward=np.multiply, derivatives={
     "self": lambda grad, other: grad * other,
     "other": lambda grad, self: grad * self,
@@ -122,7 +142,11 @@ FLOOR_DIVIDE = defop("floor_divide", inputs=("self", "other"), node="NotImplemen
                          "self": not_implemented("floor_divide"),
                          "other": not_implemented("floor_divide"),
                      })
+FLOOR_DIVIDE_SCALAR = defop("floor_divide", inputs=("self", "other"), node="NotImplemented",
+                            no_edge=("other",), forward=_floor_divide,
+                            derivatives={"self": not_implemented("floor_divide")})
 FLOOR_DIVIDE_R = defop("floor_divide", inputs=("self", "other"), node="NotImplemented",
+                       no_edge=("other",),
                        forward=lambda a, b: _floor_divide(b, a),
                        derivatives={"self": not_implemented("floor_divide")})
 REMAINDER = defop("remainder", inputs=("self", "other"), node="RemainderBackward1",
@@ -132,18 +156,37 @@ REMAINDER = defop("remainder", inputs=("self", "other"), node="RemainderBackward
                                                                     rounding_mode="floor"),
                   })
 REMAINDER_SCALAR = defop("remainder", inputs=("self", "other"), node="RemainderBackward0",
+                         no_edge=("other",),
                          forward=_remainder, derivatives={"self": lambda grad: grad})
 REMAINDER_R = defop("remainder", inputs=("self", "other"), node="NotImplemented",
+                    no_edge=("other",),
                     forward=lambda a, b: _remainder(b, a),
                     derivatives={"self": not_implemented("remainder")})
 
 
+# ``t * s`` and ``t - s`` for a Python number ``s`` as PyTorch's C++ derivative formulas
+# write them (mul.Scalar, sub.Scalar): one edge, nodes MulBackward1 and SubBackward1. They
+# keep ember's higher-order graphs the same as PyTorch's.
+MUL_SCALAR = defop("mul", inputs=("self", "other"), node="MulBackward1", no_edge=("other",),
+                   forward=np.multiply,
+                   derivatives={"self": lambda grad, other: _mul_scalar(grad, other)})
+SUB_SCALAR = defop("sub", inputs=("self", "other"), node="SubBackward1", no_edge=("other",),
+                   forward=np.subtract, derivatives={"self": lambda grad: grad})
+
+
+def _mul_scalar(t, s):
+    return binary(MUL_SCALAR, t, s)
+
+
 def _pow_self(grad, self, exponent):
+    # PyTorch's pow_backward: grad * (exponent * self.pow(exponent - 1)), zeros for exponent 0.
     if isinstance(exponent, (int, float)):
         if exponent == 0:
-            return grad * 0
-        return binary(POW_BACKWARD, grad, self, attrs={"exponent": exponent})
-    return grad * exponent * self ** (exponent - 1)
+            return zeros_grad(grad)
+        if not GradMode.enabled:  # no graph is built: one fused kernel
+            return binary(POW_BACKWARD, grad, self, attrs={"exponent": exponent})
+        return grad * _mul_scalar(self ** (exponent - 1), exponent)
+    return where(exponent == 0, 0.0, grad * (exponent * self ** binary(SUB_SCALAR, exponent, 1)))
 
 
 def _pow_self_array(grad, self, exponent):
@@ -158,30 +201,32 @@ def _pow_backward_forward(g, x, exponent):
     return g * exponent * np.power(x, exponent - 1)
 
 
-# grad * e * x**(e-1) for a scalar exponent, fused; its own derivatives keep it differentiable.
+# grad * e * x**(e-1) for a scalar exponent in one kernel, for backward passes that build no
+# graph (under create_graph the formula above builds PyTorch's graph instead).
 POW_BACKWARD = defop("pow_backward", inputs=("grad_output", "self"),
-                     forward=_pow_backward_forward, derivatives={
-                         "grad_output": lambda grad, self, exponent: binary(
-                             POW_BACKWARD, grad, self, attrs={"exponent": exponent}),
-                         "self": lambda grad, grad_output, self, exponent: (
-                             grad * grad_output * exponent if exponent == 2 else binary(
-                                 POW_BACKWARD, grad * grad_output * exponent, self,
-                                 attrs={"exponent": exponent - 1})),
-                     })
+                     forward=_pow_backward_forward)
 
 
-def _pow_exponent(grad, self, result):
-    # d/dy x**y = x**y * log(x); PyTorch defines it as 0 where x == 0 and y >= 0.
-    if isinstance(self, (int, float)):
-        return grad * result * float(np.log(self)) if self != 0 else grad * 0
-    return grad * where(self == 0, 0.0, result * self.log())
+def _pow_exponent(grad, self, exponent, result):
+    # d/dy x**y = x**y * log(x), which PyTorch defines as 0 where x == 0 and y >= 0.
+    return grad * where((self == 0) & (exponent >= 0), 0.0, result * self.log())
 
 
-POW = defop("pow", inputs=("self", "exponent"), forward=np.power, derivatives={
-    "self": _pow_self,
-}, on_arrays={"self": _pow_self_array})
+def _rpow_exponent(grad, self, exponent, result):
+    # The same for a Python-number base, as PyTorch writes it (mul by the Scalar log(base)).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_base = float(np.log(np.float64(self)))
+    if self == 0:
+        return grad * where(exponent >= 0, 0.0, _mul_scalar(result, log_base))
+    return grad * _mul_scalar(result, log_base)
+
+
+POW = defop("pow", inputs=("self", "exponent"), no_edge=("exponent",), forward=np.power,
+            derivatives={
+                "self": _pow_self,
+            }, on_arrays={"self": _pow_self_array})
 # x ** 2 is the common case; np.square is several times faster than np.power.
-POW_SQUARE = defop("pow", compute_bound=False, inputs=("self", "exponent"),
+POW_SQUARE = defop("pow", compute_bound=False, inputs=("self", "exponent"), no_edge=("exponent",),
                    forward=lambda x, e: np.square(x), derivatives={"self": _pow_self},
                    on_arrays={"self": _pow_self_array})
 POW_TENSOR = defop("pow", inputs=("self", "exponent"), node="PowBackward1", forward=np.power,
@@ -189,10 +234,12 @@ POW_TENSOR = defop("pow", inputs=("self", "exponent"), node="PowBackward1", forw
                        "self": _pow_self,
                        "exponent": _pow_exponent,
                    })
-RPOW = defop("pow", inputs=("exponent", "self"), node="PowBackward2",
+RPOW = defop("pow", inputs=("exponent", "self"), node="PowBackward2", no_edge=("self",),
              forward=lambda e, s: np.power(s, e), derivatives={
-                 "exponent": _pow_exponent,
+                 "exponent": _rpow_exponent,
              })
+
+
 def _larger_side(grad, self, other):
     # The gradient goes to the larger input; ties split it in half, as in PyTorch.
     return where(self == other, grad / 2, where(self > other, grad, 0.0))
@@ -220,9 +267,11 @@ def _check_bool_sub(input, other) -> None:
         raise RuntimeError(_BOOL_SUB_ONE)
 
 
-def _scaled(input, other, alpha):
-    """``alpha * other`` for ``add``/``sub``, with PyTorch's checks on ``alpha``: it does
-    not take part in type promotion, so it must fit the result dtype."""
+def _alpha(input, other, alpha):
+    """``alpha`` as ``add``/``sub`` apply it, or None where it does not scale (it is 1).
+
+    PyTorch's checks: alpha takes no part in type promotion, so it must fit the result
+    dtype; for a bool result it acts as a bool."""
     from ..dtype import bool_, result_type
     dt = result_type(input, other)
     if type(alpha) is bool:
@@ -231,33 +280,34 @@ def _scaled(input, other, alpha):
     elif isinstance(alpha, float) and not dt.is_floating_point:
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            "point number.")
-    if alpha == 1 and type(alpha) is not bool:
-        return other
-    if dt is bool_:
-        return other * bool(alpha)
-    return other * alpha
+    elif alpha == 1:
+        return None
+    return bool(alpha) if dt is bool_ else alpha
 
 
 def add(input, other, *, alpha=1):
     """``input + alpha * other``, broadcasting by PyTorch's rules."""
-    if alpha != 1 or type(alpha) is bool:
-        other = _scaled(input, other, alpha)
+    if (alpha != 1 or type(alpha) is bool) and \
+            (alpha := _alpha(input, other, alpha)) is not None:
+        return binary(ADD_ALPHA, input, other, attrs={"alpha": alpha})
     return binary(ADD, input, other)
 
 
 def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
     _check_bool_sub(input, other)
-    if alpha != 1 or type(alpha) is bool:
-        other = _scaled(input, other, alpha)
+    if (alpha != 1 or type(alpha) is bool) and \
+            (alpha := _alpha(input, other, alpha)) is not None:
+        return binary(SUB_ALPHA, input, other, attrs={"alpha": alpha})
     return binary(SUB, input, other)
 
 
 def rsub(input, other, *, alpha=1):
     """``other - alpha * input`` (``other`` a Python scalar)."""
     _check_bool_sub(input, other)
-    if alpha != 1 or type(alpha) is bool:
-        input = _scaled(input, other, alpha)
+    if (alpha != 1 or type(alpha) is bool) and \
+            (alpha := _alpha(input, other, alpha)) is not None:
+        return binary(RSUB_ALPHA, input, other, attrs={"alpha": alpha})
     return rbinary(RSUB, input, other)
 
 
@@ -290,7 +340,9 @@ def floor_divide(input, other):
     _no_bool_kernel("div_floor", input, other)
     if not isinstance(input, Bound.Tensor):
         return rbinary(FLOOR_DIVIDE_R, other, input)
-    return binary(FLOOR_DIVIDE, input, other)
+    if isinstance(other, Bound.Tensor):
+        return binary(FLOOR_DIVIDE, input, other)
+    return binary(FLOOR_DIVIDE_SCALAR, input, other)
 
 
 def remainder(input, other):
@@ -346,8 +398,10 @@ def minimum(input, other):
 # ---- unary math ------------------------------------------------------------------------
 NEG = defop("neg", forward=np.negative, derivatives={"self": lambda grad: -grad},
             on_arrays={"self": lambda grad: np.negative(grad)})
-ABS = defop("abs", forward=np.abs, derivatives={"self": lambda grad, self: grad * self.sign()})
-SIGN = defop("sign", forward=np.sign, derivatives={"self": lambda grad: grad * 0})
+ABS = defop("abs", forward=np.abs, derivatives={"self": lambda grad, self: grad * self.sgn()})
+SIGN = defop("sign", forward=np.sign, derivatives={"self": zeros_grad})
+# sgn is sign for real tensors (PyTorch's abs derivative uses it).
+SGN = defop("sgn", forward=np.sign, derivatives={"self": zeros_grad})
 EXP = defop("exp", forward=np.exp, derivatives={"self": lambda grad, result: grad * result},
             on_arrays={"self": lambda grad, result: np.multiply(grad, result)})
 def _quiet(ufunc):
@@ -361,6 +415,10 @@ def _quiet(ufunc):
 
 LOG = defop("log", forward=_quiet(np.log), derivatives={"self": lambda grad, self: grad / self},
             on_arrays={"self": lambda grad, self: np.true_divide(grad, self)})
+LOG10 = defop("log10", compute_bound=True, forward=_quiet(np.log10), derivatives={
+    "self": lambda grad, self: grad / (self * 2.3025850929940456)})  # ln(10)
+LOG1P = defop("log1p", node="Log1PBackward0", compute_bound=True, forward=_quiet(np.log1p),
+              derivatives={"self": lambda grad, self: grad / (self + 1)})
 SQRT = defop("sqrt", forward=_quiet(np.sqrt), derivatives={
     "self": lambda grad, result: grad / (2 * result)})
 RECIPROCAL = defop("reciprocal", forward=_quiet(np.reciprocal), derivatives={
@@ -464,7 +522,13 @@ def abs(input):
 
 
 def sign(input):
+    """The sign of each element: -1, 0 or 1."""
     return unary(SIGN, input)
+
+
+def sgn(input):
+    """``sign`` for real tensors (PyTorch's extension of sign to complex numbers)."""
+    return unary(SGN, input)
 
 
 def exp(input):
@@ -473,6 +537,16 @@ def exp(input):
 
 def log(input):
     return unary(LOG, _float_input(input))
+
+
+def log10(input):
+    """The base-10 logarithm of ``input``, elementwise."""
+    return unary(LOG10, _float_input(input))
+
+
+def log1p(input):
+    """``log(1 + input)``, elementwise (accurate for small ``input``)."""
+    return unary(LOG1P, _float_input(input))
 
 
 def sqrt(input):
@@ -598,7 +672,10 @@ def clamp(input, min=None, max=None):
     return unary(CLAMP, input, {"min": min, "max": max})
 
 
-WHERE = defop("where", inputs=("condition", "self", "other"), forward=np.where, derivatives={
+# The condition comes last: it is no autograd input (PyTorch's node has edges for self and
+# other only).
+WHERE = defop("where", inputs=("self", "other", "condition"), no_edge=("condition",),
+              forward=lambda x, y, condition: np.where(condition, x, y), derivatives={
     "self": lambda grad, condition: where(condition, grad, 0.0),
     "other": lambda grad, condition: where(condition, 0.0, grad),
 })
@@ -629,7 +706,7 @@ def where(condition, input=None, other=None):
             if err is not None:
                 raise err
             shape = np.broadcast_shapes(shape, x.shape)
-    return apply(WHERE, (condition, input, other))
+    return apply(WHERE, (input, other, condition))
 
 
 # ---- comparisons and logic (never differentiable) ----------------------------------------

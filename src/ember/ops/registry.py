@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from weakref import ref as _weakref
 
 import numpy as np
 
@@ -33,7 +34,7 @@ class OpDef:
 
     __slots__ = ("name", "inputs", "forward", "formulas", "array_formulas", "array_backward",
                  "saved", "save_plan", "input_saves", "node_cls", "view", "num_outputs",
-                 "elementwise", "compute_bound")
+                 "elementwise", "compute_bound", "num_edges")
 
     def __repr__(self) -> str:
         return f"OpDef({self.name})"
@@ -45,7 +46,7 @@ _INPUT, _SHAPE, _RESULT, _ATTR = range(4)
 
 def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str | None = None,
           view: bool = False, outputs: int = 1, elementwise: bool = False,
-          compute_bound: bool = False, on_arrays=None) -> OpDef:
+          compute_bound: bool = False, on_arrays=None, no_edge=()) -> OpDef:
     """Declare an op. ``derivatives`` maps an input name to its formula (or None).
 
     ``on_arrays``: for the hottest ops, the same derivatives as array code (same parameter
@@ -57,11 +58,17 @@ def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str |
     ``elementwise``: each output element depends only on the input elements at its (broadcast)
     position, so large inputs may be computed in parallel chunks (``backend.threads``).
     ``compute_bound``: the kernel costs several ns per element (exp, tanh, ...), so chunks pay
-    off from a smaller size than for memory-bound arithmetic."""
+    off from a smaller size than for memory-bound arithmetic.
+    ``no_edge``: trailing inputs that are not autograd inputs in PyTorch's schema (the
+    Scalar of ``pow(Tensor, Scalar)``, the condition of ``where``): its nodes have no edge
+    for them, so ``next_functions`` is PyTorch's."""
     derivatives = derivatives or {}
     unknown = set(derivatives) - set(inputs)
     if unknown:
         raise ValueError(f"{name}: derivatives for unknown inputs {sorted(unknown)}")
+    num_edges = len(inputs) - len(no_edge)
+    if tuple(inputs[num_edges:]) != tuple(no_edge) or set(no_edge) & set(derivatives):
+        raise ValueError(f"{name}: no_edge inputs must come last and have no derivative")
     op = OpDef()
     op.name = name
     op.inputs = tuple(inputs)
@@ -70,10 +77,11 @@ def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str |
     op.elementwise = elementwise
     op.compute_bound = compute_bound
     op.num_outputs = outputs
+    op.num_edges = num_edges
     saved = {}
     users = {}  # saved name -> bit mask of the inputs whose formulas read it
     formulas = []
-    for k, inp in enumerate(inputs):
+    for k, inp in enumerate(inputs[:num_edges]):
         fn = derivatives.get(inp)
         if fn is None:
             formulas.append(None)
@@ -89,7 +97,7 @@ def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str |
             slots.append(saved[p][0])
         formulas.append((fn, tuple(slots), len(slots)))
     op.formulas = tuple(formulas)
-    op.array_formulas = _array_formulas(name, inputs, on_arrays, derivatives, saved) \
+    op.array_formulas = _array_formulas(name, inputs[:num_edges], on_arrays, derivatives, saved) \
         if on_arrays else None
     op.saved = tuple(src for _, src in saved.values())
     if op.saved == _RESULT_ONLY:
@@ -103,8 +111,10 @@ def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str |
     op.input_saves = tuple((where, mask) for kind, where, mask in op.save_plan) \
         if op.save_plan and all(kind == _INPUT for kind, _, _ in op.save_plan) else None
     node_name = node or "".join(w.capitalize() for w in name.split("_")) + "Backward0"
-    op.node_cls = type(node_name, (OpNode,),
-                       {"__slots__": (), "_op": op, "_num_outputs": outputs})
+    body = {"__slots__": (), "_op": op, "_num_outputs": outputs}
+    if node_name == "NotImplemented":  # PyTorch's C++ node of that name says where it lives
+        body["name"] = lambda self: "ember::autograd::NotImplemented"
+    op.node_cls = type(node_name, (OpNode,), body)
     return op
 
 
@@ -384,9 +394,14 @@ def edge_of(t):
             fn = t.grad_fn  # a view whose base changed in place regenerates its grad_fn
         return (fn, t._output_nr)
     if t._rg:
-        acc = t._accumulator
+        # The leaf holds its accumulator weakly and the graph holds it strongly (as in
+        # PyTorch): one accumulator per leaf while a graph uses it, and no reference cycle.
+        # A leaf with hooks holds it strongly (its hooks live on it).
+        ref = t._accumulator
+        acc = ref if ref is None or ref.__class__ is AccumulateGrad else ref()
         if acc is None:
-            acc = t._accumulator = AccumulateGrad(t)
+            acc = AccumulateGrad(t)
+            t._accumulator = _weakref(acc)
         return (acc, 0)
     return (None, 0)
 
@@ -407,7 +422,7 @@ def record(op: OpDef, inputs, outputs, attrs):
     meta = None
     needed = 0  # bit mask of the inputs that take a gradient
     k = 0
-    for x in inputs:
+    for x in inputs[:op.num_edges]:
         if x.__class__ is Tensor or isinstance(x, Tensor):
             edge = _edge(x)
             edges.append(edge)
@@ -482,7 +497,9 @@ def record_binary(op: OpDef, a, b, out, attrs):
     meta = [(a.shape, a.dtype), None] if ad.shape != od.shape or ad.dtype is not od.dtype \
         else None
     cls = b.__class__
-    if cls is float or cls is int:
+    if op.num_edges == 1:
+        node.next_functions = (ea,)
+    elif cls is float or cls is int:
         node.next_functions = (ea, _NO_EDGE)
     elif cls is Bound.Tensor or isinstance(b, Bound.Tensor):
         eb = _edge(b)
@@ -537,8 +554,8 @@ def record_scalar(op: OpDef, a, b, out, attrs):
     node = _new_node(op.node_cls)
     node._x = None
     fn = a._grad_fn
-    node.next_functions = ((fn, a._output_nr) if fn is not None and a._base is None
-                           else edge_of(a), _NO_EDGE)
+    ea = (fn, a._output_nr) if fn is not None and a._base is None else edge_of(a)
+    node.next_functions = (ea,) if op.num_edges == 1 else (ea, _NO_EDGE)
     node._meta = None
     if plan is None:
         node._saved = _NOTHING_SAVED

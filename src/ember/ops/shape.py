@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ..autograd.grad_mode import GradMode
-from ..backend import add_at
+from ..backend import add_at, storage_offset
 from ._apply import unary
 from .dims import normalize_dim
 from .registry import Bound, defop, record, record_unary
@@ -20,7 +20,16 @@ from .registry import Bound, defop, record, record_unary
 
 def view_apply(op, x, attrs, replay):
     """Run view op ``op`` on ``x``: the result aliases ``x``'s storage."""
-    out = Bound.new(op.forward(x._data, **attrs))
+    out = _alias(x, op.forward(x._data, **attrs), replay, attrs)
+    if x._rg and GradMode.enabled:
+        record_unary(op, x, out, attrs)
+    return out
+
+
+def _alias(x, array, replay, attrs):
+    """A Tensor of ``array``, a view of ``x``'s memory that ``replay(x, **attrs)`` remakes:
+    it shares ``x``'s base and version counter."""
+    out = Bound.new(array)
     base = x._base
     if base is None:
         base = x
@@ -33,8 +42,6 @@ def view_apply(op, x, attrs, replay):
     out._base = base
     out._vc = vc
     out._view = (chain, vc[0])
-    if x._rg and GradMode.enabled:
-        record_unary(op, x, out, attrs)
     return out
 
 
@@ -134,6 +141,49 @@ def view(input, *shape):
                         "expected one of:\n * (ember.dtype dtype)\n * (tuple of ints size)\n")
     shape = infer_shape(shape_arg(shape), input.numel())
     return view_apply(VIEW, input, {"shape": shape}, _view_to)
+
+
+# PyTorch's names for scalar types in messages ("view Float as Double").
+_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
+                      "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                      "uint8": "Byte", "bool": "Bool"}
+
+
+def view_dtype(input, dtype):
+    """A view of ``input``'s memory read as ``dtype`` (PyTorch's ``view(dtype)``).
+
+    With a different element size the last dimension shrinks or grows by the ratio, which
+    needs it to be contiguous. The result shares storage and the version counter with
+    ``input`` and never requires grad (reinterpreting bits is not differentiable)."""
+    x = input._data
+    new = dtype.np
+    if new.itemsize != x.itemsize:
+        what = (f"to view {_SCALAR_TYPE_NAMES[x.dtype.name]} as "
+                f"{_SCALAR_TYPE_NAMES[new.name]} (different element sizes)")
+        if x.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        ratio = max(new.itemsize, x.itemsize) // min(new.itemsize, x.itemsize)
+        stride = input.stride()
+        if stride[-1] != 1 and x.shape[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {stride[-1]}")
+        if new.itemsize > x.itemsize:
+            if x.shape[-1] % ratio:
+                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but "
+                                   f"got {x.shape[-1]}")
+            offset = storage_offset(x) // x.itemsize
+            if offset % ratio:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {what}, "
+                                   f"but got {offset}")
+            for d, st in enumerate(stride[:-1]):
+                if st % ratio:
+                    raise RuntimeError(f"self.stride({d}) must be divisible by {ratio} {what}, "
+                                       f"but got {st}")
+    # The last axis is contiguous here, as NumPy's and CuPy's view(dtype) need.
+    return _alias(input, x.view(new), _view_dtype_to, {"dtype": dtype})
+
+
+def _view_dtype_to(input, dtype):
+    return view_dtype(input, dtype)
 
 
 def _view_to(input, shape):

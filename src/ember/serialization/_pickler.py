@@ -26,7 +26,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..backend import array_device, as_host
+from ..backend import array_device, as_host, data_ptr, storage_root
 from ..device import device
 from ..dtype import ALL_DTYPES, FROM_NUMPY, dtype
 from ..nn.parameter import Parameter
@@ -67,23 +67,6 @@ _DTYPE_GLOBALS = {d: TorchGlobal("torch", d.name) for d in ALL_DTYPES}
 _STORAGE_GLOBALS = {d: TorchGlobal("torch", STORAGE_NAMES[d.name]) for d in ALL_DTYPES}
 
 
-def _data_ptr(arr) -> int:
-    if type(arr) is np.ndarray:
-        return arr.__array_interface__["data"][0]
-    return arr.data.ptr
-
-
-def _root(arr):
-    """The array at the bottom of ``arr``'s chain of views (it owns, or wraps, the memory)."""
-    while True:
-        base = arr.base
-        if base is not None and not hasattr(base, "strides"):
-            base = getattr(base, "base", None)  # NumPy's as_strided wraps it in a DummyArray
-        if base is None or not hasattr(base, "strides") or not hasattr(base, "dtype"):
-            return arr
-        arr = base
-
-
 class _Storage:
     """One storage of the checkpoint: a flat array (on its device) and its key."""
 
@@ -91,7 +74,7 @@ class _Storage:
 
     def __init__(self, key: str, flat) -> None:
         self.key, self.flat = key, flat
-        self.ptr = _data_ptr(flat) if flat.size else 0
+        self.ptr = data_ptr(flat) if flat.size else 0
         self.location = str(array_device(flat))
 
     def host_bytes(self) -> memoryview:
@@ -153,7 +136,7 @@ class TorchPickler(pickle._Pickler):
         dtype that view one contiguous array share its storage (all of it, as in PyTorch);
         anything else gets a contiguous copy of its own."""
         item = arr.itemsize
-        root = _root(arr)
+        root = storage_root(arr)
         if arr.size and (root.flags.c_contiguous or root.flags.f_contiguous) \
                 and root.nbytes % item == 0:
             entry = self._by_root.get((id(root), arr.dtype))
@@ -163,7 +146,7 @@ class TorchPickler(pickle._Pickler):
                     flat = flat.view(arr.dtype)
                 entry = self._by_root[id(root), arr.dtype] = (root, self._new_storage(flat))
             storage = entry[1]
-            delta = _data_ptr(arr) - storage.ptr
+            delta = data_ptr(arr) - storage.ptr
             strides = tuple((s // item) if n > 1 else 1 for s, n in zip(arr.strides, arr.shape))
             if (delta % item == 0 and all(s % item == 0 and s >= 0 for s, n in
                                           zip(arr.strides, arr.shape) if n > 1)):
