@@ -152,3 +152,65 @@ def test_seed_autograd_example_on_cuda():
     q.backward(gradient=ember.tensor([1.0, 1.0], device="cuda"))
     assert a.grad.tolist() == [36.0, 81.0]
     assert b.grad.tolist() == [-12.0, -8.0]
+
+
+# Seed 004's device cell, verbatim; the comments in it state each tensor's device.
+SEED_004_DEVICE_CELL = '''
+cuda = torch.device('cuda')      # Default CUDA device
+cuda0 = torch.device('cuda:0')
+cuda2 = torch.device('cuda:2')  # GPU 2 (these are 0-indexed)
+
+x = torch.tensor([1., 2.], device=cuda0)
+# x.device is device(type='cuda', index=0)
+y = torch.tensor([1., 2.]).cuda()
+# y.device is device(type='cuda', index=0)
+
+with torch.cuda.device(1):
+    # allocates a tensor on GPU 1
+    a = torch.tensor([1., 2.], device=cuda)
+
+    # transfers a tensor from CPU to GPU 1
+    b = torch.tensor([1., 2.]).cuda()
+    # a.device and b.device are device(type='cuda', index=1)
+
+    # You can also use ``Tensor.to`` to transfer a tensor:
+    b2 = torch.tensor([1., 2.]).to(device=cuda)
+    # b.device and b2.device are device(type='cuda', index=1)
+
+    c = a + b
+    # c.device is device(type='cuda', index=1)
+
+    z = x + y
+    # z.device is device(type='cuda', index=0)
+
+    # even within a context, you can specify the device
+    # (or give a GPU index to the .cuda call)
+    d = torch.randn(2, device=cuda2)
+    e = torch.randn(2).to(cuda2)
+    f = torch.randn(2).cuda(cuda2)
+    # d.device, e.device, and f.device are all device(type='cuda', index=2)
+'''
+
+
+@pytest.mark.skipif(ember.cuda.device_count() < 3, reason="seed 004's cell uses GPUs 0-2")
+def test_seed_004_device_cell():
+    for lib in (ember, torch):
+        ns = {"torch": lib}
+        exec(SEED_004_DEVICE_CELL, ns)
+        for name, index in dict(x=0, y=0, a=1, b=1, b2=1, c=1, z=0, d=2, e=2, f=2).items():
+            dev = ns[name].device
+            assert (dev.type, dev.index) == ("cuda", index), (lib.__name__, name, dev)
+        assert lib.cuda.current_device() == 0
+
+
+def test_current_device_context_on_one_gpu():
+    """``device='cuda'`` means the current device; ``cuda.device(i)`` changes it inside."""
+    for lib in (ember, torch):
+        with lib.cuda.device(0):
+            t = lib.zeros(2, device="cuda")
+            assert (t.device.type, t.device.index) == ("cuda", 0)
+            assert lib.cuda.current_device() == 0
+        with lib.cuda.device(None):  # None: no change
+            assert lib.tensor([1.0]).cuda().device.index == 0
+        lib.cuda.set_device("cuda:0")
+        assert lib.cuda.current_device() == 0

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from . import random as _random
-from .backend import array_module, to_device
+from .backend import array_module, on_device, to_device
 from .device import CPU, device
 from .dtype import _Default, bool_, dtype, from_numpy_dtype, int64, promote_types
 from .ops._apply import apply
@@ -335,12 +335,13 @@ def _fill_dtype(value) -> dtype:
 
 def _filled(fill, shape: tuple, dt: dtype, dev: device, requires_grad: bool) -> Tensor:
     xp = array_module(dev)
-    if fill is None:
-        arr = xp.empty(shape, dtype=dt.np)
-    elif type(fill) in (builtins.int, bool) and fill == 0:
-        arr = xp.zeros(shape, dtype=dt.np)
-    else:
-        arr = xp.full(shape, checked_fill_value(fill, dt), dtype=dt.np)
+    with on_device(dev):
+        if fill is None:
+            arr = xp.empty(shape, dtype=dt.np)
+        elif type(fill) in (builtins.int, bool) and fill == 0:
+            arr = xp.zeros(shape, dtype=dt.np)
+        else:
+            arr = xp.full(shape, checked_fill_value(fill, dt), dtype=dt.np)
     t = Tensor._make(arr)
     if requires_grad:
         if not dt.is_floating_point:

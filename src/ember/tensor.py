@@ -892,6 +892,15 @@ class Tensor:
     def argmin(self, dim=None, keepdim: bool = False):
         return ops.argmin(self, dim, keepdim)
 
+    def logsumexp(self, *args, **kwargs):
+        return ops.logsumexp(self, *args, **kwargs)
+
+    def softmax(self, *args, **kwargs):
+        return ops.softmax(self, *args, **kwargs)
+
+    def log_softmax(self, *args, **kwargs):
+        return ops.log_softmax(self, *args, **kwargs)
+
     def sum_to_size(self, *size):
         return ops.sum_to_size(self, *size)
 

@@ -77,7 +77,8 @@ def test_repr_state_dict_and_buffers(name, kwargs, shape):
     for key, tv in t_state.items():
         ev = e_state[key]
         assert ev.dtype == ember.float32 and tuple(ev.shape) == tuple(tv.shape), key
-        np.testing.assert_allclose(ev.numpy(), tv.numpy(), rtol=1e-5, atol=2e-6, err_msg=key)
+        # float32 filter banks: a few entries differ in the last bits between CPUs' libm
+        np.testing.assert_allclose(ev.numpy(), tv.numpy(), rtol=1e-5, atol=2e-5, err_msg=key)
     assert [n for n, _ in e.named_buffers()] == [n for n, _ in t.named_buffers()]
     assert list(e.parameters()) == []
 

@@ -717,3 +717,225 @@ op("batch_norm", _batch_norm,
             "running_mean must be defined in evaluation mode"),
         Bad((T((2, 2, 3)), T((2,)), T((2,))), NotImplementedError,
             "\"batch_norm\" not implemented for 'Long'", dtype="int64")])
+
+
+# softmax, log_softmax, logsumexp --------------------------------------------------------------
+def _softmax_samples():
+    return [S(T((2, 3)), 1), S(T((2, 3)), 0), S(T((2, 3)), -1), S(T((2, 1, 3)), 1),
+            S(T((3,)), 0), S(T(()), 0), S(T((0, 3)), 1), S(T((2, 0)), 1),
+            S(T((2, 3), values=(1000.0, 1001.0, 999.0, -1000.0, -1001.0, -999.0)), 1),
+            S(T((2, 3), dtype="int64"), 1, dtype="float64_"),
+            S(T((2, 3)), 1, dtype="float64_")]
+
+
+def _with_dtype(fn):
+    # ``dtype="float64_"`` in a sample stands for the library's float64 (the table's kwargs
+    # are plain values)
+    def call(m, x, *a, **kw):
+        if kw.get("dtype") == "float64_":
+            kw["dtype"] = m.float64
+        return fn(m, x, *a, **kw)
+    return call
+
+
+for _name, _fn in [("softmax", lambda m, x, *a, **kw: m.softmax(x, *a, **kw)),
+                   ("log_softmax", lambda m, x, *a, **kw: m.log_softmax(x, *a, **kw)),
+                   ("F.softmax", lambda m, x, *a, **kw: m.nn.functional.softmax(x, *a, **kw)),
+                   ("F.log_softmax",
+                    lambda m, x, *a, **kw: m.nn.functional.log_softmax(x, *a, **kw)),
+                   ("Tensor.softmax", lambda m, x, *a, **kw: x.softmax(*a, **kw)),
+                   ("Tensor.log_softmax", lambda m, x, *a, **kw: x.log_softmax(*a, **kw))]:
+    _kernel = _name.split(".")[-1]
+    op(_name, _with_dtype(_fn), _softmax_samples(), third_order=True,
+       bad=[Bad((T((2, 3), dtype="int64"), 1), NotImplementedError,
+                f"\"{_kernel}_lastdim_kernel_impl\" not implemented for 'Long'", dtype="int64"),
+            Bad((T((2, 3), dtype="int64"), 0), NotImplementedError,
+                f"\"{_kernel}_kernel_impl\" not implemented for 'Long'", dtype="int64"),
+            Bad((T((2, 3)), 2), IndexError, "Dimension out of range")])
+op("softmax_no_dim", lambda m, x: m.softmax(x), [],
+   bad=[Bad((T((2, 3)),), TypeError, "softmax() missing 1 required positional arguments")])
+op("logsumexp", lambda m, x, *a, **kw: m.logsumexp(x, *a, **kw),
+   [S(T((2, 3)), 1), S(T((2, 3)), 0, keepdim=True), S(T((2, 1, 3)), (0, 2)),
+    S(T((2, 1, 3)), (-1, 0), keepdim=True), S(T(()), 0), S(T((3,)), 0), S(T((0, 3)), 1),
+    S(T((0, 3)), 0), S(T((2, 3), values=(1000.0, 1001.0, 999.0, -1000.0, -1001.0, -999.0)), 1),
+    S(T((2, 3), dtype="int64"), 1), S(T((2, 3), dtype="bool"), 0)],
+   third_order=True,
+   bad=[Bad((T((2, 3)), 2), IndexError, "Dimension out of range"),
+        Bad((T((2, 3)),), TypeError, "logsumexp() missing 1 required positional arguments")])
+op("logsumexp_inf", lambda m, x: m.logsumexp(x, 1),
+   [S(T((3, 2), values=(float("-inf"), float("-inf"), float("inf"), 1.0, float("-inf"), 2.0),
+        grad=False))],
+   grad=False, gradcheck=False)
+op("Tensor.logsumexp", lambda m, x: x.logsumexp(1, keepdim=True), [S(T((2, 3)))])
+
+# cat, stack ----------------------------------------------------------------------------------
+op("cat", lambda m, a, b, **kw: m.cat([a, b], **kw),
+   [S(T((2, 3)), T((1, 3))), S(T((2, 3)), T((2, 2)), dim=1), S(T((2, 3)), T((2, 1)), dim=-1),
+    S(T((3,)), T((2,))), S(T((2, 1, 3)), T((2, 2, 3)), dim=1), S(T((0, 3)), T((2, 3))),
+    S(T((2, 3)), T((0,))), S(T((0,)), T((0,))), S(T((2, 3)), T((1, 3), grad=False)),
+    S(T((2, 3)), T((1, 3), dtype="float64"), dtypes=("float32",)),
+    S(T((2, 3)), T((1, 3), dtype="int64"), dtypes=FLOATS)],
+   dtypes=ALL,
+   bad=[Bad((T((2, 3)), T((2, 4))), RuntimeError, "Sizes of tensors must match except in "
+            "dimension 0. Expected size 3 but got size 4 for tensor number 1 in the list."),
+        Bad((T((2, 3)), T((3,))), RuntimeError,
+            "Tensors must have same number of dimensions: got 2 and 1"),
+        Bad((T(()), T(())), RuntimeError,
+            "zero-dimensional tensor (at position 0) cannot be concatenated"),
+        Bad((T((2, 3)), T((2, 3))), IndexError, "Dimension out of range", dict(dim=2))])
+op("cat3", lambda m, a, b, c: m.cat((a, b, c), 1),
+   [S(T((2, 1)), T((2, 2)), T((2, 3))), S(T((1, 2)), T((1, 0)), T((1, 1)))], dtypes=ALL)
+op("concat", lambda m, a, b: m.concat([a, b], dim=1), [S(T((2, 1)), T((2, 2)))])
+op("concatenate", lambda m, a, b: m.concatenate([a, b], axis=1), [S(T((2, 1)), T((2, 2)))])
+op("cat_bad_lists", lambda m, x, kind: m.cat({"empty": [], "tensor": x, "int": [x, 1]}[kind]),
+   [],
+   bad=[Bad((T((2,)), "empty"), ValueError, "ember.cat(): expected a non-empty list of Tensors"),
+        Bad((T((2,)), "tensor"), TypeError,
+            "cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor"),
+        Bad((T((2,)), "int"), TypeError, "expected Tensor as element 1 in argument 0, but got "
+            "int")])
+op("stack", lambda m, a, b, **kw: m.stack([a, b], **kw),
+   [S(T((2, 3)), T((2, 3))), S(T((2, 3)), T((2, 3)), dim=1), S(T((2, 3)), T((2, 3)), dim=-1),
+    S(T((2, 3)), T((2, 3)), dim=-3), S(T(()), T(())), S(T((0, 2)), T((0, 2)), dim=1),
+    S(T((3,)), T((3,), grad=False)),
+    S(T((3,)), T((3,), dtype="float64"), dtypes=("float32",))],
+   dtypes=ALL,
+   bad=[Bad((T((2, 3)), T((2, 4))), RuntimeError, "stack expects each tensor to be equal size, "
+            "but got [2, 3] at entry 0 and [2, 4] at entry 1"),
+        Bad((T((2, 3)), T((2, 3))), IndexError, "Dimension out of range", dict(dim=3))])
+op("stack3", lambda m, a, b, c: m.stack((a, b, c), 1), [S(T((2,)), T((2,)), T((2,)))])
+op("stack_empty", lambda m, x: m.stack([]), [],
+   bad=[Bad((T((2,)),), RuntimeError, "stack expects a non-empty TensorList")])
+
+
+# losses --------------------------------------------------------------------------------------
+def _labels(shape, classes, **kw):
+    return T(shape, low=0, high=classes - 1, dtype="int64", **kw)
+
+
+IGNORED = T((3,), values=(1, -100, 3), dtype="int64")
+CLASS_SAMPLES = [
+    S(T((3, 4)), _labels((3,), 4)), S(T((3, 4)), _labels((3,), 4), reduction="sum"),
+    S(T((3, 4)), _labels((3,), 4), reduction="none"), S(T((4,)), _labels((), 4)),
+    S(T((4,)), _labels((), 4), reduction="none"),
+    S(T((3, 4)), _labels((3,), 4), T((4,), low=0.2, high=2.0, grad=False)),
+    S(T((3, 4)), _labels((3,), 4), T((4,), low=0.2, high=2.0, grad=False), reduction="none"),
+    S(T((3, 4)), IGNORED), S(T((3, 4)), IGNORED, reduction="none"),
+    S(T((3, 4)), T((3,), values=(1, 2, 3), dtype="int64"), ignore_index=2),
+    S(T((3, 4)), IGNORED, T((4,), low=0.2, high=2.0, grad=False)),
+    S(T((2, 3, 2)), _labels((2, 2), 3)), S(T((2, 3, 2)), _labels((2, 2), 3), reduction="none"),
+    S(T((1, 3, 2, 2)), _labels((1, 2, 2), 3)),
+    S(T((1, 2, 2, 1, 2)), _labels((1, 2, 1, 2), 2), reduction="sum"),
+    S(T((3, 4)), T((3,), low=0, high=3, dtype="uint8")),
+    S(T((0, 4)), _labels((0,), 4)), S(T((0, 4)), _labels((0,), 4), reduction="sum"),
+]
+# Every target ignored: the mean is 0/0 = nan, whose finite differences are nan while the
+# gradient is 0 (in torch too), so these samples skip gradcheck.
+ALL_IGNORED = [S(T((3, 4)), T((3,), values=(-100, -100, -100), dtype="int64")),
+               S(T((3, 4)), T((3,), values=(-100, -100, -100), dtype="int64"),
+                 reduction="sum")]
+LOSS_BAD = [
+    Bad((T((3, 4)), T((3,), values=(1, 4, 0), dtype="int64")), IndexError,
+        "Target 4 is out of bounds."),
+    Bad((T((3, 4)), T((3,), values=(1, -1, 0), dtype="int64")), IndexError,
+        "Target -1 is out of bounds."),
+    Bad((T((3, 4)), _labels((2,), 4)), ValueError,
+        "Expected input batch_size (3) to match target batch_size (2)."),
+    Bad((T((3, 4)), T((3,), dtype="int32", low=0, high=3)), RuntimeError,
+        "expected target dtype to be Long or Byte, but got Int"),
+    Bad((T((3, 4)), _labels((3,), 4)), ValueError, "foo is not a valid value for reduction",
+        dict(reduction="foo")),
+    Bad((T((3, 4)), _labels((3, 2), 4)), RuntimeError,
+        "0D or 1D target tensor expected, multi-target not supported"),
+    Bad((T((2, 3, 4)), _labels((2, 5), 3)), RuntimeError,
+        "Expected target size [2, 4], got [2, 5]"),
+    Bad((T((2, 3, 4, 5)), _labels((2, 4, 6), 3)), RuntimeError,
+        "size mismatch (got input: [2, 3, 4, 5] , target: [2, 4, 6]"),
+    Bad((T((2, 3, 4, 5)), _labels((2, 4), 3)), RuntimeError,
+        "only batches of spatial targets supported (3D tensors) but got targets of dimension: 2"),
+    Bad((T((4,)), _labels((2,), 4)), ValueError,
+        "For 1D input, 1D target must have size 1, but got target size: 2"),
+    Bad((T((3, 4)), _labels((3,), 4), T((3,))), RuntimeError,
+        "weight tensor should be defined either for all 4 classes or no classes but got "
+        "weight tensor of shape: [3]"),
+]
+
+
+def _nll_loss(m, x, t, *w, **kw):
+    return m.nn.functional.nll_loss(x, t, *w, **kw)
+
+
+op("nll_loss", _nll_loss, CLASS_SAMPLES,
+   bad=LOSS_BAD + [
+       Bad((T(()), _labels((), 4)), ValueError, "Expected 1 or more dimensions (got 0)"),
+       Bad((T((3, 4), dtype="int64"), _labels((3,), 4)), NotImplementedError,
+           "\"nll_loss_out_frame\" not implemented for 'Long'", dtype="int64"),
+       Bad((T((3, 4)), _labels((3,), 4), T((4,), dtype="float64")), RuntimeError,
+           "expected scalar type Float but found Double")])
+
+
+# A 1-d input with a 1-d target of one class: torch computes the loss but its backward
+# refuses the shapes ("size mismatch"), so only the forward is compared.
+op("nll_loss_all_ignored", _nll_loss, ALL_IGNORED, gradcheck=False)
+op("nll_loss_1d_target", _nll_loss, [S(T((4,)), _labels((1,), 4))], grad=False,
+   gradcheck=False)
+
+
+def _cross_entropy(m, x, t, *w, **kw):
+    return m.nn.functional.cross_entropy(x, t, *w, **kw)
+
+
+op("cross_entropy_all_ignored", _cross_entropy, ALL_IGNORED, gradcheck=False)
+PROBS = dict(low=0.0, high=1.0)
+op("cross_entropy", _cross_entropy,
+   CLASS_SAMPLES + [
+       S(T((3, 4)), _labels((3,), 4), label_smoothing=0.2),
+       S(T((3, 4)), _labels((3,), 4), label_smoothing=0.2, reduction="sum"),
+       S(T((3, 4)), IGNORED, label_smoothing=0.2, reduction="none"),
+       S(T((3, 4)), IGNORED, T((4,), low=0.2, high=2.0, grad=False), label_smoothing=0.3),
+       S(T((2, 3, 2)), _labels((2, 2), 3), label_smoothing=0.1),
+       S(T((4,)), _labels((), 4), label_smoothing=0.5),
+       S(T((3, 4)), _labels((3,), 4), label_smoothing=-0.1),
+       S(T((3, 4)), T((3, 4), **PROBS)), S(T((3, 4)), T((3, 4), **PROBS), reduction="sum"),
+       S(T((3, 4)), T((3, 4), **PROBS), reduction="none"),
+       S(T((3, 4)), T((3, 4), **PROBS, grad=False), T((4,), low=0.2, high=2.0, grad=False)),
+       S(T((3, 4)), T((3, 4), **PROBS), label_smoothing=0.25),
+       S(T((2, 3, 2)), T((2, 3, 2), **PROBS), reduction="none"),
+       S(T((4,)), T((4,), **PROBS)), S(T((0, 4)), T((0, 4), **PROBS)),
+       S(T((3, 4)), T((3, 4), **PROBS), ignore_index=-5)],
+   bad=LOSS_BAD + [
+       Bad((T((3, 4)), _labels((3,), 4)), RuntimeError,
+           "label_smoothing must be between 0.0 and 1.0. Got: 1.5",
+           dict(label_smoothing=1.5)),
+       Bad((T((3, 4)), T((3, 4))), RuntimeError,
+           "ignore_index is not supported for floating point target", dict(ignore_index=1)),
+       Bad((T((3, 4)), _labels((3, 4), 4)), RuntimeError,
+           "Expected floating point type for target with class probabilities, got Long"),
+       Bad((T((3, 4)), T((3, 4)), T((3,))), RuntimeError,
+           "cross_entropy: weight tensor should be defined either for all 4 classes or no "
+           "classes but got weight tensor of shape: [3]"),
+       Bad((T((3, 4), dtype="int64"), _labels((3,), 4)), NotImplementedError,
+           "\"log_softmax_lastdim_kernel_impl\" not implemented for 'Long'", dtype="int64")])
+
+
+def _mse_loss(m, x, t, **kw):
+    return m.nn.functional.mse_loss(x, t, **kw)
+
+
+op("mse_loss", _mse_loss,
+   [S(T((2, 3)), T((2, 3))), S(T((2, 3)), T((2, 3)), reduction="sum"),
+    S(T((2, 3)), T((2, 3)), reduction="none"), S(T(()), T(())), S(T((0, 3)), T((0, 3))),
+    S(T((0, 3)), T((0, 3)), reduction="sum"), S(T((2, 3)), T((2, 3), grad=False)),
+    S(T((2, 3), grad=False), T((2, 3))), S(T((2, 1)), T((3,))),
+    S(T((2, 3)), T((2, 3), dtype="float64"), dtypes=("float32",)),
+    S(T((2, 3)), T((2, 3), dtype="int64"), dtypes=FLOATS)],
+   bad=[Bad((T((2, 3)), T((3, 3))), RuntimeError,
+            "The size of tensor a (2) must match the size of tensor b (3) at non-singleton "
+            "dimension 0"),
+        Bad((T((2, 3), dtype="int64"), T((2, 3), dtype="int64")), NotImplementedError,
+            "\"mse_cpu\" not implemented for 'Long'", dtype="int64"),
+        Bad((T((2, 3)), T((2, 3))), ValueError, "x is not a valid value for reduction",
+            dict(reduction="x"))])
+op("mse_loss_weight", lambda m, x, t, w, **kw: m.nn.functional.mse_loss(x, t, weight=w, **kw),
+   [S(T((2, 3)), T((2, 3)), T((2, 3), low=0.1, high=1.0)),
+    S(T((2, 3)), T((2, 3)), T((2, 3), low=0.1, high=1.0), reduction="none")])

@@ -372,7 +372,7 @@ def _test_backward_mul_by_grad_output(outputs, inputs) -> None:
     diff_inputs = _diff_inputs(inputs)
     if not diff_inputs:
         raise GradcheckError("no Tensors requiring grad found in input")
-    zeros = [_wrap(o._data * 0) for o in outputs]
+    zeros = [_wrap(np.zeros_like(o._data)) for o in outputs]  # CuPy arrays give CuPy zeros
     grads = _autograd_grad(outputs, diff_inputs, zeros, allow_unused=True)
     for g, x in zip(grads, diff_inputs):
         if g is None:

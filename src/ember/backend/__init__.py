@@ -6,6 +6,7 @@ layer picks for a device; moving arrays between devices happens here too.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -18,7 +19,7 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)"
 
 __all__ = ["np", "cupy", "add_at", "cuda_available", "array_module", "array_device", "to_device",
            "device_count", "cuda_version", "cudnn_version", "as_host", "data_ptr",
-           "storage_root", "storage_offset"]
+           "storage_root", "storage_offset", "cuda_index", "on_device"]
 
 
 class _Cupy:
@@ -133,12 +134,26 @@ def as_host(arr) -> np.ndarray:
     return arr.get()
 
 
+def cuda_index(dev: device) -> int:
+    """The index of CUDA device ``dev``; ``cuda`` without one is the current device."""
+    if dev.index is not None:
+        return dev.index
+    return array_module(dev).cuda.runtime.getDevice()
+
+
+def on_device(dev: device):
+    """A context in which new arrays are made on ``dev`` (CuPy's current device)."""
+    if dev.type == "cpu":
+        return contextlib.nullcontext()
+    return array_module(dev).cuda.Device(cuda_index(dev))
+
+
 def to_device(arr, dev: device):
     """``arr`` on ``dev``: the same array if it is already there, else a copy."""
     if dev.type == "cpu":
         return as_host(arr)
     cp = array_module(dev)
-    index = 0 if dev.index is None else dev.index
+    index = cuda_index(dev)
     if isinstance(arr, cp.ndarray) and arr.device.id == index:
         return arr
     with cp.cuda.Device(index):

@@ -7,8 +7,10 @@ from .modules import (
     AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, BatchNorm3d, Conv1d, Conv2d, Dropout,
     Identity, MaxPool2d,
 )
+from .modules import CrossEntropyLoss, LogSoftmax, MSELoss, NLLLoss, Softmax
 from .parameter import Parameter
 
 __all__ = ["Module", "Parameter", "Linear", "ReLU", "Tanh", "Sigmoid", "Sequential",
            "Flatten", "functional", "init", "Conv1d", "Conv2d", "BatchNorm1d", "BatchNorm2d",
-           "BatchNorm3d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Identity", "Dropout"]
+           "BatchNorm3d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Identity", "Dropout",
+           "Softmax", "LogSoftmax", "CrossEntropyLoss", "NLLLoss", "MSELoss"]

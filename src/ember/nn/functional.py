@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
+
 from .. import ops
 from ..creation import rand_like
-from ..ops._apply import apply
+from ..ops import loss as _loss
+from ..ops._apply import apply, broadcast_error
 from ..ops.conv import conv1d, conv2d
 from ..ops.normalization import batch_norm
 from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ..ops.registry import defop
 from ..tensor import Tensor
+from . import _reduction
 
 __all__ = ["linear", "relu", "sigmoid", "tanh", "dropout", "conv1d", "conv2d", "max_pool2d",
-           "avg_pool2d", "adaptive_avg_pool2d", "batch_norm"]
+           "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "softmax", "log_softmax",
+           "cross_entropy", "nll_loss", "mse_loss"]
 
 _DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
@@ -120,3 +127,121 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     # Keep an element where a U(0, 1) draw falls below 1 - p: a Bernoulli(1 - p) mask.
     mask = (rand_like(input) < 1 - p).to(input.dtype).div_(1 - p)
     return input.mul_(mask) if inplace else input * mask
+
+
+# ---- softmax and the losses ------------------------------------------------------------------
+def _get_softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype=None) -> Tensor:
+    """Rescale the slices of ``input`` along ``dim`` to be positive and sum to 1:
+    ``exp(x_i) / sum_j exp(x_j)``.
+
+    Args:
+        input: the tensor.
+        dim: the dim to normalise over. Left out, it is chosen as PyTorch's deprecated
+            implicit choice does (0 for 0-, 1- and 3-d inputs, else 1), with a warning.
+        dtype: cast ``input`` to this dtype first. Default: None.
+    """
+    if dim is None:
+        dim = _get_softmax_dim("softmax", input.dim(), _stacklevel)
+    return ops.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype=None) -> Tensor:
+    """``log(softmax(input, dim))``, computed stably. Arguments as for ``softmax``."""
+    if dim is None:
+        dim = _get_softmax_dim("log_softmax", input.dim(), _stacklevel)
+    return ops.log_softmax(input, dim, dtype=dtype)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average: bool | None = None, ignore_index: int = -100,
+                  reduce: bool | None = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """The cross entropy between the logits ``input`` and ``target``: class indices, or class
+    probabilities of the input's shape.
+
+    Args:
+        input: unnormalised logits, ``(C)``, ``(N, C)`` or ``(N, C, d1, ...)``.
+        target: class indices ``()``, ``(N)`` or ``(N, d1, ...)`` (int64), or probabilities
+            shaped as ``input``.
+        weight: a rescaling weight for each class, ``(C)``. Default: None.
+        ignore_index: a target value that is ignored (class indices only). Default: -100.
+        reduction: 'none' | 'mean' | 'sum'. Default: 'mean'.
+        label_smoothing: in [0.0, 1.0]: the share of the uniform distribution mixed into the
+            target. Default: 0.0.
+        size_average, reduce: deprecated (see ``reduction``).
+    """
+    reduction = _reduction.resolve(size_average, reduce, reduction)
+    return _loss.cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             size_average: bool | None = None, ignore_index: int = -100,
+             reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """The negative log likelihood loss of log-probabilities ``input`` for class indices
+    ``target``: ``-weight[t] * input[n, t]``, averaged over the total weight by default.
+
+    Args:
+        input: log-probabilities, ``(C)``, ``(N, C)`` or ``(N, C, d1, ...)``.
+        target: class indices, ``()``, ``(N)`` or ``(N, d1, ...)`` (int64 or uint8).
+        weight: a rescaling weight for each class, ``(C)``. Default: None.
+        ignore_index: a target value that is ignored. Default: -100.
+        reduction: 'none' | 'mean' | 'sum'. Default: 'mean'.
+        size_average, reduce: deprecated (see ``reduction``).
+    """
+    reduction = _reduction.resolve(size_average, reduce, reduction)
+    return _loss.nll_loss(input, target, weight, ignore_index, reduction)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
+             reduce: bool | None = None, reduction: str = "mean",
+             weight: Tensor | None = None) -> Tensor:
+    """The squared error ``(input - target) ** 2``, averaged, summed or elementwise.
+
+    ``target`` is broadcast against ``input`` (with PyTorch's warning when their sizes
+    differ). With ``weight`` (the input's size), each squared error is weighted, and the mean
+    is over the total weight.
+    """
+    if not isinstance(target, Tensor):
+        raise AttributeError(f"'{type(target).__name__}' object has no attribute 'size'")
+    if target.size() != input.size():
+        warnings.warn(f"Using a target size ({target.size()}) that is different to the input "
+                      f"size ({input.size()}). This will likely lead to incorrect results due "
+                      "to broadcasting. Please ensure they have the same size.", stacklevel=2)
+    if size_average is not None or reduce is not None:
+        reduction = _reduction.legacy_get_string(size_average, reduce)
+    input, target = _broadcast_pair(input, target)
+    if weight is not None:
+        if weight.size() != input.size():
+            raise ValueError("Weights and input must have the same size.")
+        weighted = ops.pow(input - target, 2) * weight
+        if reduction == "none":
+            return weighted
+        if reduction == "sum":
+            return ops.sum(weighted)
+        if reduction == "mean":
+            return ops.sum(weighted) / ops.sum(weight)
+        raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', "
+                         "'mean', 'sum'.")
+    return _loss.mse_loss(input, target, "mean" if _reduction.get_enum(reduction) == 1
+                          else reduction)
+
+
+def _broadcast_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """``broadcast_tensors(a, b)``: each expanded to the common shape (unchanged if it has
+    it already)."""
+    if a.shape == b.shape:
+        return a, b
+    err = broadcast_error(a.shape, b.shape)
+    if err is not None:
+        raise err
+    shape = np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    return (a if a.shape == shape else a.expand(shape),
+            b if b.shape == shape else b.expand(shape))

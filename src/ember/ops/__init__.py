@@ -1,6 +1,8 @@
 """Every differentiable operation, declared once (see ``registry.defop``)."""
 
+from .activation import log_softmax, logsumexp, softmax
 from .inplace import copy_, fill_, inplace, inplace_binary, zero_
+from .join import cat, concat, concatenate, stack
 from .linalg import bmm, dot, matmul, mm, mv
 from .pointwise import (
     abs, add, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil, clamp, cos, div, eq,
@@ -16,4 +18,5 @@ from .shape import (
     squeeze, t, to_dtype, transpose, unflatten, unsqueeze, view,
 )
 from . import indexing
+from . import loss
 from . import dims

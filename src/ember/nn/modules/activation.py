@@ -1,4 +1,5 @@
-"""Elementwise activation layers: ``ReLU``, ``Tanh``, ``Sigmoid``."""
+"""Activation layers: ``ReLU``, ``Tanh``, ``Sigmoid`` (elementwise), ``Softmax`` and
+``LogSoftmax`` (over a dim)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
 
-__all__ = ["ReLU", "Tanh", "Sigmoid"]
+__all__ = ["ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax"]
 
 
 class ReLU(Module):
@@ -42,3 +43,57 @@ class Sigmoid(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.sigmoid(input)
+
+
+class Softmax(Module):
+    """Rescale the slices along ``dim`` to be positive and sum to 1.
+
+    Args:
+        dim: the dim to normalise over. None (deprecated) picks one as
+            ``nn.functional.softmax`` does, with a warning.
+    """
+
+    __constants__ = ["dim"]
+    dim: int | None
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if not hasattr(self, "dim"):
+            self.dim = None
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softmax(input, self.dim, _stacklevel=5)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """``log(softmax(x))`` along ``dim``, computed stably.
+
+    Args:
+        dim: the dim to normalise over. None (deprecated) picks one as
+            ``nn.functional.log_softmax`` does, with a warning.
+    """
+
+    __constants__ = ["dim"]
+    dim: int | None
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if not hasattr(self, "dim"):
+            self.dim = None
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.log_softmax(input, self.dim, _stacklevel=5)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
