@@ -39,6 +39,7 @@ from . import functions as _functions
 __all__ = ["Tensor", "tensor", "device", "dtype", "Size", "autograd", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "manual_seed", "Generator"] + _functions.__all__
 from . import nn, optim  # noqa: E402
+from . import utils  # noqa: E402
 from . import serialization  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from . import hub  # noqa: E402

@@ -45,7 +45,30 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
-class Softmax(Module):
+class _NormalisingOverDim(Module):
+    """A layer that applies ``_function`` (a ``nn.functional`` name) over ``dim``."""
+
+    __constants__ = ["dim"]
+    _function: str
+    dim: int | None
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if not hasattr(self, "dim"):
+            self.dim = None
+
+    def forward(self, input: Tensor) -> Tensor:
+        return getattr(F, self._function)(input, self.dim, _stacklevel=5)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_NormalisingOverDim):
     """Rescale the slices along ``dim`` to be positive and sum to 1.
 
     Args:
@@ -53,26 +76,10 @@ class Softmax(Module):
             ``nn.functional.softmax`` does, with a warning.
     """
 
-    __constants__ = ["dim"]
-    dim: int | None
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
-        if not hasattr(self, "dim"):
-            self.dim = None
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softmax(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+    _function = "softmax"
 
 
-class LogSoftmax(Module):
+class LogSoftmax(_NormalisingOverDim):
     """``log(softmax(x))`` along ``dim``, computed stably.
 
     Args:
@@ -80,20 +87,4 @@ class LogSoftmax(Module):
             ``nn.functional.log_softmax`` does, with a warning.
     """
 
-    __constants__ = ["dim"]
-    dim: int | None
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
-        if not hasattr(self, "dim"):
-            self.dim = None
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.log_softmax(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+    _function = "log_softmax"

@@ -1,0 +1,61 @@
+"""Fetchers: read one batch (or one sample) of a dataset and collate it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+class _MapDatasetFetcher:
+    """Reads ``dataset[i]`` for each index of a batch (or ``__getitems__`` where the dataset
+    has it) and collates the samples."""
+
+    def __init__(self, dataset: Any, auto_collation: bool, collate_fn: Callable,
+                 drop_last: bool) -> None:
+        self.dataset = dataset
+        self.auto_collation = auto_collation
+        self.collate_fn = collate_fn
+        self.drop_last = drop_last
+
+    def fetch(self, possibly_batched_index: Any) -> Any:
+        if self.auto_collation:
+            getitems = getattr(self.dataset, "__getitems__", None)
+            if getitems:
+                data = getitems(possibly_batched_index)
+            else:
+                data = [self.dataset[idx] for idx in possibly_batched_index]
+        else:
+            data = self.dataset[possibly_batched_index]
+        return self.collate_fn(data)
+
+
+class _IterableDatasetFetcher:
+    """Takes the next ``len(batch)`` samples of an iterable dataset's iterator and collates
+    them; raises ``StopIteration`` when the iterator is exhausted (or, with ``drop_last``,
+    when the last batch would be short)."""
+
+    def __init__(self, dataset: Any, auto_collation: bool, collate_fn: Callable,
+                 drop_last: bool) -> None:
+        self.dataset = dataset
+        self.auto_collation = auto_collation
+        self.collate_fn = collate_fn
+        self.drop_last = drop_last
+        self.dataset_iter = iter(dataset)
+        self.ended = False
+
+    def fetch(self, possibly_batched_index: Any) -> Any:
+        if self.ended:
+            raise StopIteration
+        if self.auto_collation:
+            data = []
+            for _ in possibly_batched_index:
+                try:
+                    data.append(next(self.dataset_iter))
+                except StopIteration:
+                    self.ended = True
+                    break
+            if len(data) == 0 or (self.drop_last and len(data) < len(possibly_batched_index)):
+                raise StopIteration
+        else:
+            data = next(self.dataset_iter)
+        return self.collate_fn(data)
