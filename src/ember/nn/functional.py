@@ -42,7 +42,10 @@ _ADDMM = defop("addmm", inputs=("self", "mat1", "mat2"), forward=_addmm_forward,
                }, on_arrays={
                    "self": lambda grad: grad,
                    "mat1": lambda grad, mat2: grad @ mat2.T,
-                   "mat2": lambda grad, mat1: mat1.T @ grad,
+                   # mat2 is the weight's transpose (``linear``): computed transposed, the
+                   # gradient is C-contiguous once TBackward0 turns it back, and becomes the
+                   # weight's ``.grad`` without a copy
+                   "mat2": lambda grad, mat1: (grad.T @ mat1).T,
                })
 
 

@@ -1,0 +1,133 @@
+"""Seed 004's network: training steps and data loading, ember and torch side by side.
+
+- ``train step``: one step of the seed's ``train()`` loop on its ``NeuralNetwork`` (Flatten,
+  Linear 784-512-512-10 with ReLUs), ``CrossEntropyLoss`` and ``SGD(lr=1e-3)``, on a batch of
+  64 images (28x28) with the same weights and data in both libraries: forward, loss,
+  ``zero_grad``, ``backward``, ``step``. The matrix products are BLAS's; the rest is each
+  library's overhead per layer.
+- ``DataLoader epoch``: iterating a ``DataLoader(TensorDataset(images, labels),
+  batch_size=64)`` over 10,000 images once: per-sample indexing and collation, all Python.
+
+Timing as in ``resnet_step.py``: alternating runs, each timed run after an untimed one of
+the same library, median (and best) in milliseconds, and the ratio ember/torch. Before
+timing, one step's losses and weight gradients are compared. A benchmark, not a test.
+
+    python bench/mlp_step.py                    # or: make bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+
+import numpy as np
+from op_overhead import print_environment  # before torch: it lists NumPy's BLAS first
+
+# isort: split
+import torch
+from resnet_step import measure
+
+import ember
+
+
+def _network(lib):
+    nn = lib.nn
+    return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 512), nn.ReLU(), nn.Linear(512, 512),
+                         nn.ReLU(), nn.Linear(512, 10), nn.ReLU())
+
+
+def train_step_case(batch: int = 64, seed: int = 0):
+    ember.manual_seed(seed)
+    models = {"ember": _network(ember), "torch": _network(torch)}
+    models["torch"].load_state_dict({k: torch.from_numpy(v.numpy().copy())
+                                     for k, v in models["ember"].state_dict().items()})
+    rng = np.random.default_rng(seed)
+    x = rng.random((batch, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, batch)
+    case = {}
+    for name, lib in (("ember", ember), ("torch", torch)):
+        model = models[name]
+        loss_fn = lib.nn.CrossEntropyLoss()
+        optimizer = lib.optim.SGD(model.parameters(), lr=1e-3)
+        X, Y = lib.tensor(x), lib.tensor(y)
+
+        def run(model=model, loss_fn=loss_fn, optimizer=optimizer, X=X, Y=Y):
+            loss = loss_fn(model(X), Y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+        case[name] = (run, lambda model=model: [p.grad for p in model.parameters()])
+    return case
+
+
+def loader_epoch_case(n: int = 10_000, batch: int = 64, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    images = rng.random((n, 1, 28, 28), dtype=np.float32)
+    labels = rng.integers(0, 10, n)
+    case = {}
+    for name, lib in (("ember", ember), ("torch", torch)):
+        data = lib.utils.data
+        loader = data.DataLoader(data.TensorDataset(lib.tensor(images), lib.tensor(labels)),
+                                 batch_size=batch)
+
+        def run(loader=loader):
+            last = None
+            for X, _ in loader:
+                last = X
+            return last
+
+        case[name] = (run, lambda run=run: [run()])
+    return case
+
+
+CASES = {
+    "train step, batch 64": train_step_case,
+    "DataLoader epoch, 10k images": loader_epoch_case,
+}
+
+
+def check(case) -> None:
+    """Both libraries must compute the same gradients (or batches), or the timing compares
+    different work."""
+    results = {}
+    for name, (run, leaves) in case.items():
+        run()
+        results[name] = [g.numpy() for g in leaves()]
+    for a, b in zip(results["ember"], results["torch"]):
+        if not np.allclose(a, b, rtol=1e-4, atol=1e-6):
+            raise SystemExit("ember and torch disagree")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--torch-threads", type=int, default=2,
+                        help="torch.set_num_threads (default 2)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.torch_threads)
+
+    print_environment("Seed 004's network (see the docstring for the cases).")
+    header = (f"{'case':<32}{'ember ms':>10}{'torch ms':>10}{'ember/torch':>13}"
+              f"{'  (best: ember, torch, ratio)':>32}")
+    print(header)
+    print("-" * len(header))
+    for name, make in CASES.items():
+        case = make()
+        check(case)
+        times = measure(case, args.repeats, args.warmup)
+        med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+        best = {k: min(v) * 1e3 for k, v in times.items()}
+        print(f"{name:<32}{med['ember']:>10.2f}{med['torch']:>10.2f}"
+              f"{med['ember'] / med['torch']:>13.2f}"
+              f"{best['ember']:>14.2f}{best['torch']:>9.2f}{best['ember'] / best['torch']:>9.2f}")
+        sys.stdout.flush()
+    print(f"\nMedian (and best) of {args.repeats} alternating runs after {args.warmup} "
+          "warm-up runs each.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
