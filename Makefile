@@ -48,6 +48,7 @@ demo: $(STAMP_RUNTIME)
 bench: $(STAMP_DEV)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) bench/op_overhead.py
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) bench/resnet_step.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) bench/mlp_step.py
 
 lint: $(STAMP_DEV)
 	$(PY) -m ruff check src tests bench examples
