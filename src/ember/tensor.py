@@ -19,7 +19,7 @@ from .backend import array_device, as_host, data_ptr, storage_offset, to_device
 from .device import CPU, device
 from .dtype import FROM_NUMPY, _Default, dtype, get_default_dtype
 from .ops import pointwise as P
-from .ops._apply import binary, unary
+from .ops._apply import binary, float_unary, scalar_operator
 from .ops.inplace import (
     inplace,
     inplace_binary,
@@ -30,6 +30,8 @@ from .size import Size
 
 _new_object = object.__new__
 _ndarray = np.ndarray
+# ``x ** 2`` of a float tensor is np.square (POW_SQUARE); P.pow decides everything else.
+_square = scalar_operator(P.POW_SQUARE, fallback=P.pow)
 _size_of = Size._of
 
 
@@ -509,24 +511,16 @@ class Tensor:
         return out
 
     # ---- arithmetic operators -------------------------------------------------------------
-    def __add__(self, other):
-        return binary(P.ADD, self, other)
-
-    __radd__ = __add__
-
-    def __sub__(self, other):
-        return P.sub(self, other)  # refuses bool operands, as PyTorch does
+    # A small float tensor and a Python number take scalar_operator's shortcut; anything
+    # else goes on to binary (or to the op's function, which checks more).
+    __add__ = __radd__ = scalar_operator(P.ADD)
+    __sub__ = scalar_operator(P.SUB, fallback=P.sub)  # P.sub refuses bools, as PyTorch does
 
     def __rsub__(self, other):
         return P.rsub(self, other)
 
-    def __mul__(self, other):
-        return binary(P.MUL, self, other)
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, other):
-        return binary(P.DIV, self, other, "float")
+    __mul__ = __rmul__ = scalar_operator(P.MUL)
+    __truediv__ = scalar_operator(P.DIV, "float")
 
     def __rtruediv__(self, other):
         if type(other) not in (int, float, bool):
@@ -548,8 +542,8 @@ class Tensor:
         return P.remainder(other, self)
 
     def __pow__(self, exponent):
-        if exponent.__class__ is int and exponent == 2 and self._data.dtype.kind == "f":
-            return binary(P.POW_SQUARE, self, 2)  # x ** 2, the common case
+        if exponent.__class__ is int and exponent == 2:
+            return _square(self, 2)  # x ** 2, the common case
         return P.pow(self, exponent)
 
     def __rpow__(self, base):
@@ -766,15 +760,9 @@ class Tensor:
     def cos(self):
         return P.cos(self)
 
-    def tanh(self):
-        if self._data.dtype.kind == "f":
-            return unary(P.TANH, self)
-        return P.tanh(self)
-
-    def sigmoid(self):
-        if self._data.dtype.kind == "f":
-            return unary(P.SIGMOID, self)
-        return P.sigmoid(self)
+    # A small float tensor runs float_unary's shortcut; the functions promote integers.
+    tanh = float_unary(P.TANH, P.tanh)
+    sigmoid = float_unary(P.SIGMOID, P.sigmoid)
 
     def relu(self):
         return P.relu(self)

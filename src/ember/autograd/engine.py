@@ -54,9 +54,12 @@ def _accumulate(variable, g, create_graph: bool, grads) -> None:
 
 
 def _discover(roots):
-    """Count incoming edges of every node reachable from ``roots``; returns the counts."""
+    """Count incoming edges of every node reachable from ``roots``; returns the counts and
+    whether the graph is a tree (no node gets more than one gradient: none has two incoming
+    edges, and no root has any)."""
     deps = {}
     stack = []
+    tree = True
     for node in roots:
         if node not in deps:
             deps[node] = 0
@@ -68,10 +71,11 @@ def _discover(roots):
                 continue
             if child in deps:
                 deps[child] += 1
+                tree = False
             else:
                 deps[child] = 1
                 stack.append(child)
-    return deps
+    return deps, tree
 
 
 def _needed_nodes(deps, roots, targets):
@@ -172,7 +176,13 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
     Returns the captured gradients (None where nothing flowed).
     """
     root_nodes = [edge[0] for edge in roots]
-    deps = _discover(root_nodes)
+    if len(roots) == 1 and root_nodes[0]._tree and capture is None and restrict is None \
+            and accumulate and not create_graph and batch is None and not AnomalyMode.enabled:
+        # A plain backward from one root over a tree (known from when the graph was built):
+        # every node gets one gradient, so run_plain needs no counting walk.
+        deps, tree = None, True
+    else:
+        deps, tree = _discover(root_nodes)
 
     captured = None
     capture_at = {}
@@ -194,7 +204,8 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
             buf = buffers[node] = [None] * node._num_outputs
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
-    ready = [n for n in dict.fromkeys(root_nodes) if deps[n] == 0]
+    ready = root_nodes if deps is None else [n for n in dict.fromkeys(root_nodes)
+                                             if deps[n] == 0]
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
     anomaly = AnomalyMode.enabled and AnomalyMode.check_nan
@@ -206,7 +217,7 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
                 if g is not None:
                     buf[nr] = g._data
         try:
-            run_plain(ready, buffers, deps, retain_graph, wrap)
+            run_plain(ready, buffers, deps, tree, retain_graph, wrap)
         finally:
             GradMode.enabled = prev_mode
         return captured

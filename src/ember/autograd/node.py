@@ -56,6 +56,10 @@ class Node:
     _meta = None  # per-input (shape, dtype) to fix gradients to; OpNode keeps its own
     _num_outputs = 1
     _op = None  # the declared op, for nodes that ops make
+    # Whether every node reachable from this one has one incoming edge within that graph,
+    # so that a plain backward from it needs no counting walk (``engine.run_backward``).
+    # Set by ``ops.registry`` on the nodes of declared ops; False (do count) for the others.
+    _tree = False
 
     _hooks = _extra_field("hooks")
     _pre_hooks = _extra_field("pre_hooks")
@@ -108,6 +112,7 @@ class AccumulateGrad(Node):
     """The node at a leaf: adds the incoming gradient into ``variable.grad``."""
 
     __slots__ = ("variable",)
+    _tree = True  # no edges
 
     def __init__(self, variable) -> None:
         Node.__init__(self, ())

@@ -38,17 +38,29 @@ def _calibrate_refcount() -> int:
 _SOLE_OWNER_REFS = _calibrate_refcount()
 
 
-def run_plain(ready, buffers, deps, retain_graph: bool, wrap) -> None:
+def run_plain(ready, buffers, deps, tree: bool, retain_graph: bool, wrap) -> None:
     """Run the ready nodes to the leaves; ``buffers`` hold arrays (None for zero), ``wrap``
-    makes a Tensor of an array."""
-    pop = ready.pop
-    push = ready.append
+    makes a Tensor of an array. In a ``tree`` (see ``engine._discover``) every node is
+    ready as soon as its one gradient arrives, and ``deps`` is not needed."""
+    # The stack holds (node, its gradients): a node's buffer is taken from ``buffers`` when
+    # its last gradient arrives, and one that gets its only gradient never enters it.
+    stack = [(node, buffers.pop(node, None)) for node in ready]
+    pop = stack.pop
+    push = stack.append
     take = buffers.pop
     get = buffers.get
-    while ready:
-        node = pop()
-        grads = take(node, None)
-        if node._x is not None:
+    while stack:
+        node, grads = pop()
+        op = node._op
+        # The common node first, in as few checks as possible: a declared op's node with
+        # array formulas, no hooks, and a small array gradient (ndarray: not None).
+        if op is not None and node._x is None and grads is not None and \
+                (g := grads[0]).__class__ is _ndarray and g.size < PARALLEL_MIN and \
+                op.array_backward is not None:
+            outs = op.array_backward(node, g)
+            if not retain_graph and op.saved:
+                node._saved = None
+        elif node._x is not None:
             outs = _tensor_node(node, grads, retain_graph, wrap, hooks=True)
             if node.__class__ is AccumulateGrad:
                 continue
@@ -62,48 +74,57 @@ def run_plain(ready, buffers, deps, retain_graph: bool, wrap) -> None:
         elif grads is None or (grads[0] is None and _all_none(grads)):
             outs = None
         else:
-            op = node._op
-            g = grads[0]
-            if op is not None and op.array_backward is not None and g.__class__ is _ndarray \
-                    and g.size < PARALLEL_MIN:
-                outs = op.array_backward(node, g)
-                if not retain_graph and op.saved:
-                    node._saved = None
-            else:
-                outs = _tensor_node(node, grads, retain_graph, wrap)
+            outs = _tensor_node(node, grads, retain_graph, wrap)
         if outs is None:
             for child, _ in node.next_functions:
                 if child is not None:
+                    if tree:
+                        push((child, None))
+                        continue
                     remaining = deps[child] - 1
-                    deps[child] = remaining
-                    if remaining == 0:
-                        push(child)
+                    if remaining:
+                        deps[child] = remaining
+                    else:
+                        push((child, take(child, None)))
             continue
         meta = node._meta
-        i = -1
-        for child, nr in node.next_functions:
-            i += 1
+        if meta is not None:  # an input was broadcast or promoted: fix its gradient
+            outs = [g if g is None or m is None else _fix(g, m, node, i)
+                    for i, (g, m) in enumerate(zip(outs, meta))]
+        for (child, nr), g in zip(node.next_functions, outs):
             if child is None:
                 continue
-            g = outs[i]
-            if g is not None:
-                if meta is not None and meta[i] is not None:
-                    g = _fix(g, meta[i], node, i)
+            if tree:  # the child's only gradient: it is ready
+                if g is not None:
+                    if child._num_outputs == 1:
+                        g = [g]
+                    else:
+                        buf = [None] * child._num_outputs
+                        buf[nr] = g
+                        g = buf
+                push((child, g))
+                continue
+            remaining = deps[child] - 1
+            if remaining:  # more gradients to come: keep this one in the child's buffer
+                deps[child] = remaining  # (a ready child's count is never read again)
                 buf = get(child)
+            else:
+                buf = take(child, None)
+            if g is not None:
                 if buf is None:
                     if child._num_outputs == 1:
-                        buffers[child] = [g]
+                        buf = [g]
                     else:
-                        buf = buffers[child] = [None] * child._num_outputs
+                        buf = [None] * child._num_outputs
                         buf[nr] = g
+                    if remaining:
+                        buffers[child] = buf
                 elif buf[nr] is None:
                     buf[nr] = g
                 else:
                     buf[nr] = buf[nr] + g
-            remaining = deps[child] - 1
-            deps[child] = remaining
-            if remaining == 0:
-                push(child)
+            if not remaining:
+                push((child, buf))
 
 
 def _tensor_node(node, grads, retain_graph: bool, wrap, hooks: bool = False):

@@ -14,7 +14,7 @@ from ..backend.threads import MEMORY_THRESHOLD as _PARALLEL_MIN_MEMORY
 from ..backend.threads import THRESHOLD as _PARALLEL_MIN
 from ..backend.threads import elementwise as _parallel
 from ..dtype import _Default, result_type
-from .registry import Bound, record, record_binary, record_scalar, record_unary
+from .registry import Bound, record, record_binary, record_unary
 from .scalars import SCALAR_ARRAYS as _SCALAR_ARRAYS
 from .scalars import scalar_array as _scalar_array
 
@@ -80,6 +80,7 @@ def binary(op, a, b, promote: str = "default", attrs=None):
     cls = b.__class__
     if cls is float or cls is int:
         # A Python number with a float array: a cached 0-d array of the array's dtype.
+        # (``scalar_operator`` repeats this fast path for the Tensor operators.)
         dt = ad.dtype
         if dt.kind == "f" and ad.__class__ is _ndarray:
             cache = _SCALAR_ARRAYS.get(dt)
@@ -90,7 +91,7 @@ def binary(op, a, b, promote: str = "default", attrs=None):
                 out = op.forward(ad, bd) if attrs is None else op.forward(ad, bd, **attrs)
                 result = Bound.new(out)
                 if a._rg and GradMode.enabled:
-                    record_scalar(op, a, b, result, attrs)
+                    op.record_scalar(a, b, result, attrs)
                 if AnomalyMode.check_forward:
                     check_forward(op, (a, b), (result,))
                 return result
@@ -146,6 +147,52 @@ def binary(op, a, b, promote: str = "default", attrs=None):
     if AnomalyMode.check_forward:
         check_forward(op, (a, b), (result,))
     return result
+
+
+def scalar_operator(op, promote: str = "default", fallback=None):
+    """A Tensor operator for the two-input ``op`` (``Tensor.__mul__``, ...).
+
+    The common case, a small float tensor and a Python number, runs right here: the same
+    fast path as ``binary``'s, one Python call shorter. Everything else goes to
+    ``fallback(a, b)`` (by default ``binary(op, a, b, promote)``).
+    """
+    def operator(a, b):
+        cls = b.__class__
+        if cls is float or cls is int:
+            ad = a._data
+            dt = ad.dtype
+            if dt.kind == "f" and ad.__class__ is _ndarray and ad.size < _PARALLEL_MIN:
+                cache = _SCALAR_ARRAYS.get(dt)
+                bd = cache.get(b) if cache is not None else None
+                if bd is None:
+                    bd = _scalar_array(b, dt)
+                result = Bound.new(op.forward(ad, bd))
+                if a._rg and GradMode.enabled:
+                    op.record_scalar(a, b, result, None)
+                if AnomalyMode.check_forward:
+                    check_forward(op, (a, b), (result,))
+                return result
+        if fallback is not None:
+            return fallback(a, b)
+        return binary(op, a, b, promote)
+    return operator
+
+
+def float_unary(op, fallback):
+    """A Tensor method for the one-input ``op`` (``Tensor.tanh``, ...): a small float tensor
+    runs ``unary``'s path right here, one Python call shorter; anything else (integer
+    inputs, which the op's function promotes, and large arrays) goes to ``fallback(x)``."""
+    def method(x):
+        xd = x._data
+        if xd.dtype.kind == "f" and xd.size < _PARALLEL_MIN:
+            result = Bound.new(op.forward(xd))
+            if x._rg and GradMode.enabled:
+                record_unary(op, x, result, None)
+            if AnomalyMode.check_forward:
+                check_forward(op, (x,), (result,))
+            return result
+        return fallback(x)
+    return method
 
 
 def rbinary(op, a, b):
@@ -212,6 +259,5 @@ def apply(op, inputs, attrs=None, *, nondiff_outputs=0):
     return results if isinstance(out, tuple) else results[0]
 
 
-
-
-__all__ = ["binary", "rbinary", "unary", "apply", "broadcast_error", "device_error"]
+__all__ = ["binary", "rbinary", "unary", "apply", "scalar_operator", "float_unary",
+           "broadcast_error", "device_error"]

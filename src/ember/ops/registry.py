@@ -34,7 +34,7 @@ class OpDef:
 
     __slots__ = ("name", "inputs", "forward", "formulas", "array_formulas", "array_backward",
                  "saved", "save_plan", "input_saves", "node_cls", "view", "num_outputs",
-                 "elementwise", "compute_bound", "num_edges")
+                 "elementwise", "compute_bound", "num_edges", "record_scalar")
 
     def __repr__(self) -> str:
         return f"OpDef({self.name})"
@@ -115,6 +115,7 @@ def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str |
     if node_name == "NotImplemented":  # PyTorch's C++ node of that name says where it lives
         body["name"] = lambda self: "ember::autograd::NotImplemented"
     op.node_cls = type(node_name, (OpNode,), body)
+    op.record_scalar = compile_record_scalar(op) if len(inputs) == 2 else None
     return op
 
 
@@ -159,6 +160,11 @@ def compile_array_backward(op: OpDef):
     if op.saved is _RESULT_ONLY:
         code += ["        if node._out[1][0] != versions[0][1]:",
                  "            node._unpack()  # raises, naming the tensor"]
+    elif all(kind == _INPUT for kind, _ in op.saved):
+        # Only input Tensors carry versions here: their counters, checked in line.
+        code += ["        for i, version in versions:",
+                 "            if saved[i]._vc[0] != version:",
+                 "                node._unpack()  # raises, naming the tensor"]
     else:
         code += ["        node._check_versions(saved)"]
     code.append("    e = node.next_functions")
@@ -175,8 +181,9 @@ def compile_array_backward(op: OpDef):
                  f"        r{k} = None",
                  "    else:",
                  f"        r{k} = f{k}({args})",
+                 # ``is`` first: NumPy's dtypes of the same type are one object
                  f"        if r{k} is not g and (r{k}.__class__ is not ndarray or "
-                 f"r{k}.dtype != g.dtype):",
+                 f"(r{k}.dtype is not g.dtype and r{k}.dtype != g.dtype)):",
                  f"            r{k} = coerce(r{k}, g)"]
         results.append(f"r{k}")
     code.append(f"    return [{', '.join(results)}]")
@@ -247,7 +254,7 @@ def _type_string(t) -> str:
 class OpNode(Node):
     """A node made by a declared op: it holds the saved values its formulas asked for."""
 
-    __slots__ = ("_saved", "_versions", "_meta", "_out")
+    __slots__ = ("_saved", "_versions", "_meta", "_out", "_tree")
     _op: OpDef
 
     def __init__(self) -> None:  # nodes are filled in by ``record``
@@ -436,6 +443,7 @@ def record(op: OpDef, inputs, outputs, attrs):
             edges.append(_NO_EDGE)
         k += 1
     node.next_functions = tuple(edges)
+    node._tree = _is_tree(edges)
     node._meta = meta
     _save(node, op, inputs, outputs, attrs, needed)
     if len(outputs) == 1:
@@ -457,8 +465,10 @@ def record_unary(op: OpDef, x, out, attrs):
     node = _new_node(op.node_cls)
     node._x = None
     fn = x._grad_fn
-    node.next_functions = ((fn, x._output_nr),) if fn is not None and x._base is None \
+    node.next_functions = edges = ((fn, x._output_nr),) if fn is not None and x._base is None \
         else (edge_of(x),)
+    child = edges[0][0]
+    node._tree = child is None or child._tree
     xd, od = x._data, out._data
     # Set for a changed shape or dtype; for reductions too, where it costs the engine one
     # shape comparison (their formulas return the input's shape).
@@ -512,6 +522,7 @@ def record_binary(op: OpDef, a, b, out, attrs):
         node.next_functions = (ea, eb)
     else:
         node.next_functions = (ea, _NO_EDGE)
+    node._tree = _is_tree(node.next_functions)
     node._meta = meta
     plan = op.input_saves
     if plan is not None and not AnomalyMode.enabled:
@@ -545,41 +556,67 @@ def record_binary(op: OpDef, a, b, out, attrs):
     return node
 
 
-def record_scalar(op: OpDef, a, b, out, attrs):
-    """``record_binary`` for a Tensor ``a`` that requires grad and a Python number ``b`` of
-    its dtype's kind: the output has ``a``'s shape and dtype, so nothing is fixed later."""
-    plan = op.input_saves
-    if plan is None and op.saved or AnomalyMode.enabled:
-        return record_binary(op, a, b, out, attrs)
-    node = _new_node(op.node_cls)
-    node._x = None
-    fn = a._grad_fn
-    ea = (fn, a._output_nr) if fn is not None and a._base is None else edge_of(a)
-    node.next_functions = (ea,) if op.num_edges == 1 else (ea, _NO_EDGE)
-    node._meta = None
-    if plan is None:
-        node._saved = _NOTHING_SAVED
-        node._versions = None
+def compile_record_scalar(op: OpDef):
+    """``op.record_scalar(a, b, out, attrs)``: ``record_binary`` for a Tensor ``a`` that
+    requires grad and a Python number ``b`` of its dtype's kind, the common ``y * 0.5``.
+
+    The output has ``a``'s shape and dtype, so nothing is fixed later, and only ``a``'s
+    formula can run, so what the node saves is known when the op is declared: the code is
+    written out here once (as ``compile_array_backward`` is), and recording costs one node
+    and a few attribute writes. Ops that save more than their inputs (attributes, outputs)
+    record through ``record_binary``."""
+    env = {"new_node": _new_node, "node_cls": op.node_cls, "edge_of": edge_of,
+           "NO_EDGE": _NO_EDGE, "AnomalyMode": AnomalyMode, "record_binary": record_binary,
+           "op": op, "FIRST_AT_0": _FIRST_AT_0}
+    if op.input_saves is None and op.saved:
+        code = ["def record_scalar(a, b, out, attrs):",
+                "    return record_binary(op, a, b, out, attrs)"]
+        exec("\n".join(code), env)  # noqa: S102 (code built above from the declaration)
+        return env["record_scalar"]
+    # Each saved slot holds the tensor, the number, or None (read only by the number's
+    # formula, which never runs: a number takes no gradient).
+    layout = [("b" if where else "a") if users & 1 else "None"
+              for where, users in op.input_saves or ()]
+    edges = "(edge,)" if op.num_edges == 1 else "(edge, NO_EDGE)"
+    code = ["def record_scalar(a, b, out, attrs):",
+            "    if AnomalyMode.enabled:",
+            "        return record_binary(op, a, b, out, attrs)",
+            "    node = new_node(node_cls)",
+            "    node._x = None",
+            "    node._meta = None",
+            "    fn = a._grad_fn",
+            "    edge = (fn, a._output_nr) if fn is not None and a._base is None "
+            "else edge_of(a)",
+            f"    node.next_functions = {edges}",
+            "    child = edge[0]",
+            "    node._tree = child is None or child._tree"]
+    if "a" in layout:
+        j = layout.index("a")
+        code += ["    vc = a._vc",
+                 "    if vc is None:",
+                 "        vc = a._vc = [0]",
+                 # shared constants at version 0: no new objects
+                 f"    node._versions = FIRST_AT_0[{j}] if not vc[0] else (({j}, vc[0]),)"]
     else:
-        saved = []
-        versions = None
-        for where, users in plan:
-            if not users & 1:
-                saved.append(None)
-            elif where:
-                saved.append(b)
-            else:
-                vc = a._vc
-                if vc is None:
-                    vc = a._vc = [0]
-                versions = _FIRST_AT_0[len(saved)] if not vc[0] and len(saved) < 2 \
-                    else [(len(saved), vc[0])]
-                saved.append(a)
-        node._saved = saved
-        node._versions = versions
-    out._rg = True
-    out._grad_fn = node
-    return node
+        code.append("    node._versions = None")
+    code += [f"    node._saved = ({''.join(x + ', ' for x in layout)})",
+             "    out._rg = True",
+             "    out._grad_fn = node",
+             "    return node"]
+    exec("\n".join(code), env)  # noqa: S102 (code built above from the declaration)
+    return env["record_scalar"]
+
+
+def _is_tree(edges) -> bool:
+    """Whether a new node with ``edges`` roots a tree (``Node._tree``): one edge with a node,
+    to the root of a tree."""
+    child = None
+    for edge in edges:
+        if edge[0] is not None:
+            if child is not None:
+                return False  # two: their graphs may meet (checking would cost a walk)
+            child = edge[0]
+    return child is None or child._tree
 
 
 def _edge(x):
