@@ -552,3 +552,34 @@ def test_ops_that_save_their_input(rng):
     yt.sum().backward()
     raises_like(lambda: ye.grad_fn._saved_self, lambda: yt.grad_fn._saved_self,
                 "Trying to backward through the graph a second time")
+
+
+def test_grad_layout_and_ownership_as_torch(rng):
+    """A linear layer's gradients are contiguous arrays of their own (torch's layout
+    contract); a gradient that is a view of a tensor still in use is copied, not aliased."""
+    x = rng.standard_normal((5, 4)).astype(np.float32)
+    for lib in (ember, torch):
+        layer = lib.nn.Linear(4, 3)
+        layer(lib.tensor(x)).sum().backward()
+        for p in layer.parameters():
+            assert p.grad.is_contiguous() and p.grad.shape == p.shape
+    np.testing.assert_allclose(layer.bias.grad.numpy(), np.full(3, 5.0))
+
+    kept = []
+
+    class Keep(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            out = ember.ones(12).reshape(3, 4)  # a view of a tensor kept alive below
+            kept.append(out)
+            return out
+
+    w = ember.zeros(3, 4, requires_grad=True)
+    Keep.apply(w).sum().backward()
+    w.grad.add_(1.0)
+    assert kept[0].sum().item() == 12.0
+    assert w.grad.sum().item() == 24.0

@@ -156,7 +156,7 @@ def _accumulate(variable, arr, grads) -> None:
     copy when nothing but the engine holds it."""
     old = variable.grad
     if old is None:
-        if sys.getrefcount(arr) <= _SOLE_OWNER_REFS and arr.base is None:
+        if sys.getrefcount(arr) <= _SOLE_OWNER_REFS and (arr.base is None or _whole_view(arr)):
             variable.grad = variable._make(arr)
         else:
             variable.grad = variable._make(arr.copy())
@@ -164,6 +164,16 @@ def _accumulate(variable, arr, grads) -> None:
         variable.grad = old + variable._make(arr)
     else:
         old._data += arr
+
+
+def _whole_view(arr) -> bool:
+    """Whether ``arr`` is a C-contiguous view of all of a NumPy array that nothing else
+    holds (a reshaped or transposed-back temporary, e.g. a bias's summed gradient or a
+    linear layer's weight gradient): then it can become ``.grad`` as it is."""
+    base = arr.base
+    # references to ``base``: ``arr``'s, this function's local and getrefcount's argument
+    return (type(base) is _ndarray and sys.getrefcount(base) <= 3 and base.size == arr.size
+            and arr.flags.c_contiguous)
 
 
 def _fix(g, meta, node, i):
