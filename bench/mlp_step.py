@@ -6,7 +6,11 @@
   ``zero_grad``, ``backward``, ``step``. The matrix products are BLAS's; the rest is each
   library's overhead per layer.
 - ``DataLoader epoch``: iterating a ``DataLoader(TensorDataset(images, labels),
-  batch_size=64)`` over 10,000 images once: per-sample indexing and collation, all Python.
+  batch_size=64)`` over 10,000 images once. torch indexes and collates sample by sample;
+  ember, where nothing can observe the samples (``default_collate``, ``TensorDataset``'s
+  own ``__getitem__``), gathers each batch with one indexing per tensor. The second case
+  passes a ``collate_fn`` of its own, so both libraries index sample by sample: per-sample
+  indexing and collation, all Python.
 
 Timing as in ``resnet_step.py``: alternating runs, each timed run after an untimed one of
 the same library, median (and best) in milliseconds, and the ratio ember/torch. Before
@@ -62,15 +66,19 @@ def train_step_case(batch: int = 64, seed: int = 0):
     return case
 
 
-def loader_epoch_case(n: int = 10_000, batch: int = 64, seed: int = 0):
+def loader_epoch_case(n: int = 10_000, batch: int = 64, seed: int = 0,
+                      per_sample: bool = False):
     rng = np.random.default_rng(seed)
     images = rng.random((n, 1, 28, 28), dtype=np.float32)
     labels = rng.integers(0, 10, n)
     case = {}
     for name, lib in (("ember", ember), ("torch", torch)):
         data = lib.utils.data
+        # A collate_fn of one's own sees every sample: ember then indexes sample by sample,
+        # as torch always does; with default_collate it gathers each batch at once.
+        collate = (lambda b, data=data: data.default_collate(b)) if per_sample else None
         loader = data.DataLoader(data.TensorDataset(lib.tensor(images), lib.tensor(labels)),
-                                 batch_size=batch)
+                                 batch_size=batch, collate_fn=collate)
 
         def run(loader=loader):
             last = None
@@ -85,6 +93,7 @@ def loader_epoch_case(n: int = 10_000, batch: int = 64, seed: int = 0):
 CASES = {
     "train step, batch 64": train_step_case,
     "DataLoader epoch, 10k images": loader_epoch_case,
+    "  the same, sample by sample": lambda: loader_epoch_case(per_sample=True),
 }
 
 

@@ -20,6 +20,7 @@ from .device import CPU, device
 from .dtype import FROM_NUMPY, _Default, dtype, get_default_dtype
 from .ops import pointwise as P
 from .ops._apply import binary, float_unary, scalar_operator
+from .ops.indexing import getitem_int as _getitem_int
 from .ops.inplace import (
     inplace,
     inplace_binary,
@@ -480,6 +481,8 @@ class Tensor:
         return id(self)
 
     def __getitem__(self, index):
+        if type(index) is int:  # t[i], per-sample indexing: one call to the view
+            return _getitem_int(self, index)
         return ops.indexing.getitem(self, index)
 
     def __setitem__(self, index, value) -> None:

@@ -263,3 +263,109 @@ def test_setitem_into_tensor_without_grad_with_value_requiring_grad():
         (base * M.arange(6.0).reshape(2, 3)).sum().backward()
         results.append((repr(base), w.grad.tolist()))
     assert results[0][0] == ember_text(results[1][0]) and results[0][1] == results[1][1]
+
+
+# ---- t[i] for a Python int: the short path in Tensor.__getitem__ ---------------------------
+INT_CASES = [
+    ("M.arange(5)", 0), ("M.arange(5)", 4), ("M.arange(5)", -1), ("M.arange(5)", -5),
+    ("M.arange(12.).reshape(3, 4)", 1), ("M.arange(12.).reshape(3, 4)", -3),
+    ("M.arange(24, dtype=M.float64).reshape(2, 3, 4)", 1), ("M.zeros(3, 0)", 2),
+    ("M.tensor([True, False, True])", 1), ("M.arange(6, dtype=M.uint8).reshape(2, 3)", -1),
+    ("M.arange(12.).reshape(3, 4).t()", 2), ("M.arange(12.).reshape(3, 4)[1:]", 0),
+    ("M.arange(12.).reshape(3, 4)[:, ::2]", -1), ("M.arange(24.).reshape(2, 3, 4)[1]", 2),
+]
+
+
+@pytest.mark.parametrize("make,i", INT_CASES)
+def test_int_index_is_a_view_like_torch(make, i):
+    results = []
+    for M in (ember, torch):
+        x = eval(make, {"M": M})  # noqa: S307
+        base = x if x._base is None else x._base
+        r = x[i]
+        same_storage = r._base is base
+        # (Strides of empty tensors are NumPy's, not torch's: compared where non-empty.)
+        offset, strides = (r.storage_offset(), r.stride()) if x.numel() else (None, None)
+        start = base.clone()
+        if r.numel():
+            r.fill_(1)  # writes through to the base
+        results.append((repr(r), r.dtype.is_floating_point, same_storage, offset, strides,
+                        r.is_contiguous(), r._version, base._version, x._version,
+                        repr(base), bool((base != start).any()), r.requires_grad,
+                        r.grad_fn is None))
+    assert results[0][0] == ember_text(results[1][0])
+    assert results[0][9] == ember_text(results[1][9])
+    assert results[0][1:9] + results[0][10:] == results[1][1:9] + results[1][10:]
+    assert results[0][2]  # r._base is the base
+
+
+@pytest.mark.parametrize("expr", [
+    "M.arange(5)[5]", "M.arange(5)[-6]", "M.arange(5)[2**40]", "M.arange(5)[2**63]",
+    "M.arange(5)[-2**63 - 1]", "M.tensor(3)[0]", "M.zeros(0, 2)[0]", "M.zeros(0)[-1]",
+    "M.arange(12.).reshape(3, 4).t()[4]",
+])
+def test_int_index_errors_match_torch(expr):
+    ember_text_, torch_text = _both(expr)
+    assert torch_text.split(":")[0].endswith("Error"), torch_text
+    assert ember_text_ == torch_text
+
+
+def test_int_index_records_select_backward_and_gradients_match_torch():
+    results = []
+    for M in (ember, torch):
+        x = M.arange(24.0).reshape(2, 3, 4).div(5).requires_grad_()
+        a, b = x[1], x[-2][2]
+        names = [type(a.grad_fn).__name__, type(b.grad_fn).__name__,
+                 type(b.grad_fn.next_functions[0][0]).__name__,
+                 type(x[0].t()[3].grad_fn).__name__]
+        (a * a).sum().add(b.mul(3).sum()).backward()
+        g, = M.autograd.grad((x[0] ** 3).sum(), x, create_graph=True)
+        gg, = M.autograd.grad(g[0, 1].sum(), x)
+        with M.no_grad():
+            c = x[1]
+        y = x * 1  # a non-leaf: its views carry its grad_fn
+        names += [c.grad_fn is None, c._base is x,
+                  type(y[0].grad_fn).__name__, type(y[0].grad_fn.next_functions[0][0]).__name__]
+        results.append((names, x.grad, g, gg))
+    assert results[0][0] == results[1][0]
+    for a, b in zip(results[0][1:], results[1][1:]):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-6)
+
+
+def test_inplace_on_int_index_view_bumps_the_shared_version_like_torch():
+    outcomes = []
+    for M in (ember, torch):
+        w = M.ones(3, 2, requires_grad=True)
+        x = M.arange(6.0).reshape(3, 2)  # requires no grad: the view takes the short path
+        y = (w * x).sum()  # saves x
+        v = x[1]
+        v.add_(1)
+        versions = (v._version, x._version)
+        err = outcome(y.backward)
+        # On a non-leaf: the base gets CopySlices and the gradient goes through the view.
+        w2 = M.arange(1.0, 7.0).reshape(3, 2).requires_grad_()
+        z = w2 * 2
+        z[-1].mul_(w2[0])
+        z.sum().backward()
+        # A view made before an in-place change of its base regenerates its grad_fn.
+        u = w2 * 1
+        row = u[1]
+        u.mul_(2)
+        names = (type(z.grad_fn).__name__, type(row.grad_fn).__name__)
+        row.sum().backward()
+        outcomes.append((versions, err[:2], names, w2.grad.tolist(), err[2] if err[0] == "err"
+                         else None))
+    assert outcomes[0][:4] == outcomes[1][:4]
+    assert outcomes[0][1][0] == "err"
+    assert outcomes[0][4] == ember_text(outcomes[1][4])
+
+
+def test_inplace_on_int_index_view_of_a_leaf_that_requires_grad():
+    for M in (ember, torch):
+        x = M.zeros(3, 2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad "
+                                               "is being used in an in-place operation"):
+            x[1].add_(1)
+        with M.no_grad():
+            x[1].add_(1)
+        assert x.tolist() == [[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]] and x._version == 1

@@ -17,6 +17,7 @@ import torch.utils.data as tdata
 
 import ember
 import ember.utils.data as edata
+from tests._surface_helpers import outcome
 
 Point = collections.namedtuple("Point", "x y")
 
@@ -591,3 +592,134 @@ def test_default_collate_stacks_on_the_tensors_device():
     assert plain(e) == plain(t)
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
         edata.default_collate([ember.zeros(2).cuda(), ember.zeros(2)])
+
+
+# ---- TensorDataset batches with default_collate: one gather per tensor ---------------------
+def _tensor_loaders(arrays, **kwargs):
+    """The same DataLoader over a TensorDataset of ``arrays`` in ember and in torch."""
+    e = edata.DataLoader(edata.TensorDataset(*[ember.from_numpy(a.copy("K")) for a in arrays]),
+                         **kwargs)
+    t = tdata.DataLoader(tdata.TensorDataset(*[torch.from_numpy(a.copy("K")) for a in arrays]),
+                         **kwargs)
+    return e, t
+
+
+def _layout(batch):
+    return [(b.is_contiguous(), b.stride(), b._base is None, b.requires_grad) for b in batch]
+
+
+@pytest.mark.parametrize("kwargs", [
+    "{'batch_size': 4}", "{'batch_size': 3, 'drop_last': True}",
+    "{'sampler': [5, -1, 0, -7, 2]}", "{'batch_sampler': [[3, 3, -2], (0,), [6, 1]]}",
+    "{'batch_sampler': [[np.int64(1), 2], [5, 6]]}", "{'batch_sampler': [[4.0, 3]]}",
+    "{'batch_sampler': [[True, False]]}", "{'batch_sampler': [[M.tensor(2), 1]]}",
+    "{'batch_sampler': [iter([4, 2]), range(2)]}", "{'batch_size': 4, 'num_workers': 2}",
+])
+def test_tensor_dataset_batches_match_torch(kwargs):
+    rng = np.random.default_rng(0)
+    arrays = [rng.random((7, 1, 3, 2), dtype=np.float32), np.arange(7) % 3,
+              np.arange(7) % 2 == 0, np.arange(14, dtype=np.uint8).reshape(7, 2),
+              rng.random((2, 7)).T,  # float64, not contiguous
+              rng.random((7, 3, 2)).transpose(0, 2, 1)]  # NumPy's gather keeps this layout
+    e, _ = _tensor_loaders(arrays, **eval(kwargs, {"np": np, "M": ember}))  # noqa: S307
+    _, t = _tensor_loaders(arrays, **eval(kwargs, {"np": np, "M": torch}))  # noqa: S307
+    eb, tb = outcome(lambda: list(e)), outcome(lambda: list(t))
+    assert eb[0] == tb[0] == "ok" or eb == tb, (eb, tb)
+    if tb[0] == "err":
+        return
+    eb, tb = eb[1], tb[1]
+    assert [plain(b) for b in eb] == [plain(b) for b in tb]
+    assert [_layout(b) for b in eb] == [_layout(b) for b in tb]
+
+
+def test_tensor_dataset_batch_is_a_new_array():
+    x = ember.arange(6.0).view(3, 2)
+    X, = next(iter(edata.DataLoader(edata.TensorDataset(x), batch_size=2)))
+    X[0, 0] = 100.0
+    assert x[0, 0].item() == 0.0 and X._base is None and x._version == 0
+
+
+@pytest.mark.parametrize("sampler", [[0, 7], [-8], [1, 2**63]])
+def test_tensor_dataset_index_errors_match_torch(sampler):
+    e, t = _tensor_loaders([np.zeros((7, 2), np.float32), np.arange(7)], batch_size=2,
+                           sampler=sampler)
+    raises_like(lambda: list(t), lambda: list(e))
+
+
+def test_tensor_dataset_sizes_changed_after_init_index_like_torch():
+    e, t = _tensor_loaders([np.zeros((7, 2), np.float32), np.arange(7)], batch_size=4)
+    e.dataset.tensors = (e.dataset.tensors[0], ember.arange(5))
+    t.dataset.tensors = (t.dataset.tensors[0], torch.arange(5))
+    raises_like(lambda: list(t), lambda: list(e))
+
+
+def test_tensor_dataset_that_requires_grad_batches_with_a_graph_like_torch():
+    results = []
+    for M, data in ((ember, edata), (torch, tdata)):
+        w = M.arange(8.0).reshape(4, 2).requires_grad_()
+        loader = data.DataLoader(data.TensorDataset(w, M.arange(4)), batch_size=3)
+        X, y = next(iter(loader))
+        (X * M.tensor([1.0, 2.0])).sum().backward()
+        with M.no_grad():
+            Xn, _ = next(iter(loader))
+        results.append((type(X.grad_fn).__name__, X.requires_grad, w.grad.tolist(),
+                        Xn.requires_grad, Xn.grad_fn is None, y.requires_grad))
+    assert results[0] == results[1]
+
+
+def test_tensor_dataset_samples_reach_a_subclass_and_a_collate_fn():
+    seen = []
+
+    class Logged(edata.TensorDataset):
+        def __getitem__(self, index):
+            seen.append(index)
+            return super().__getitem__(index)
+
+    x, y = ember.arange(10.0).view(5, 2), ember.arange(5)
+    batches = list(edata.DataLoader(Logged(x, y), batch_size=2))
+    assert seen == [0, 1, 2, 3, 4] and [plain(b) for b in batches] == [
+        plain(b) for b in edata.DataLoader(edata.TensorDataset(x, y), batch_size=2)]
+
+    received = {}
+    for M, data in ((ember, edata), (torch, tdata)):
+        got = []
+
+        def collate_fn(batch, got=got, collate=data.default_collate):
+            got.append([[(type(s).__name__, s._base is not None, s.tolist()) for s in sample]
+                        for sample in batch])
+            return collate(batch)
+
+        ds = data.TensorDataset(M.arange(10.0).view(5, 2), M.arange(5))
+        out = list(data.DataLoader(ds, batch_size=2, collate_fn=collate_fn))
+        received[M.__name__] = (got, [plain(b) for b in out])
+    assert received["ember"] == received["torch"]
+
+
+def test_tensor_dataset_uses_a_changed_default_collate_fn_map():
+    from torch.utils.data._utils import collate as tcollate
+
+    from ember.utils.data import collate as ecollate
+
+    results = []
+    for M, data, mod in ((ember, edata, ecollate), (torch, tdata, tcollate)):
+        old = mod.default_collate_fn_map[M.Tensor]
+        mod.default_collate_fn_map[M.Tensor] = lambda batch, *, collate_fn_map=None: len(batch)
+        try:
+            ds = data.TensorDataset(M.arange(6.0).view(3, 2))
+            results.append(list(data.DataLoader(ds, batch_size=2)))
+        finally:
+            mod.default_collate_fn_map[M.Tensor] = old
+    assert results[0] == results[1] == [[2], [1]]
+
+
+@pytest.mark.parametrize("make", [
+    lambda M: [M.arange(6.0).view(3, 2)[i] for i in (2, 0, 1)],
+    lambda M: [M.arange(6).view(3, 2)[:, 1][i] for i in range(3)],
+    lambda M: [M.arange(6.0).view(2, 3).t()[i] for i in range(3)],
+    lambda M: [M.zeros(2, 0, dtype=M.uint8), M.ones(2, 0, dtype=M.uint8)],
+    lambda M: [M.tensor(True), M.tensor(False)],
+])
+def test_default_collate_stacks_views_and_0d_tensors_like_torch(make):
+    e, t = edata.default_collate(make(ember)), tdata.default_collate(make(torch))
+    assert plain(e) == plain(t)
+    assert _layout([e])[0][:3] == _layout([t])[0][:3] or e.numel() == 0

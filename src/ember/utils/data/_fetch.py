@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .collate import _gather_tensor_rows, default_collate
+from .dataset import TensorDataset
+
+_TENSOR_DATASET_GETITEM = TensorDataset.__getitem__
+
 
 class _MapDatasetFetcher:
     """Reads ``dataset[i]`` for each index of a batch (or ``__getitems__`` where the dataset
@@ -23,6 +28,13 @@ class _MapDatasetFetcher:
             if getitems:
                 data = getitems(possibly_batched_index)
             else:
+                # A TensorDataset batched by default_collate: the same batch from one gather
+                # per tensor, when nobody sees the samples in between.
+                if self.collate_fn is default_collate and \
+                        type(self.dataset).__getitem__ is _TENSOR_DATASET_GETITEM:
+                    batch = _gather_tensor_rows(self.dataset.tensors, possibly_batched_index)
+                    if batch is not None:
+                        return batch
                 data = [self.dataset[idx] for idx in possibly_batched_index]
         else:
             data = self.dataset[possibly_batched_index]
