@@ -255,3 +255,25 @@ def test_grad_zero_and_accumulation_cycle():
             w -= 0.1 * w.grad
         return [g1, w.grad, w.detach().clone(), w.is_leaf, w._version]
     _run(build)
+
+
+def test_inplace_on_a_view_made_in_no_grad_mode_raises_as_torch():
+    for make_base in (lambda m: m.ones(3, requires_grad=True),
+                      lambda m: m.ones(3, requires_grad=True) * 1):
+        errors = []
+        for m in (ember, torch):
+            base = make_base(m)
+            with m.no_grad():
+                view = base[1:]
+                view.mul_(2)  # inside no_grad: allowed, and not tracked
+            with pytest.raises(RuntimeError) as err:
+                view.add_(1)
+            errors.append(str(err.value))
+            base.detach().add_(1)  # a detached tensor is no view: allowed
+            plain = m.ones(3)
+            with m.no_grad():
+                plain_view = plain[:2]
+            plain_view.add_(1)  # a view of a tensor that does not require grad: allowed
+            assert plain.tolist() == [2.0, 2.0, 1.0]
+        assert errors[0] == errors[1]
+        assert errors[0].startswith("A view was created in no_grad mode")

@@ -23,6 +23,12 @@ from .shape import regenerate_grad_fn, replay_view
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_ERROR = ("a view of a leaf Variable that requires grad is being used in an "
                       "in-place operation.")
+NO_GRAD_VIEW_ERROR = (
+    "A view was created in no_grad mode and is being modified inplace with grad mode "
+    "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+    "clarify your code by moving both the view and the inplace either both inside the no_grad "
+    "block (if you don't want the inplace to be tracked) or both outside (if you want the "
+    "inplace to be tracked).")
 _CAST_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
                "bool": "Bool"}
@@ -49,6 +55,10 @@ def check_inplace_allowed(t) -> None:
     if base is None:
         if t._rg and t._grad_fn is None:
             raise RuntimeError(LEAF_ERROR)
+    elif base._rg and not t._rg and t._data.dtype.kind == "f":
+        # A view of a tensor that requires grad, yet made without a graph: made in no_grad
+        # mode (differentiable views made with grad enabled require grad with their base).
+        raise RuntimeError(NO_GRAD_VIEW_ERROR)
     elif base._rg and base._grad_fn is None:
         raise RuntimeError(VIEW_OF_LEAF_ERROR)
     else:
