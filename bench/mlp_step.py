@@ -21,8 +21,6 @@ timing, one step's losses and weight gradients are compared. A benchmark, not a 
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import sys
 
 import numpy as np
@@ -30,7 +28,7 @@ from op_overhead import print_environment  # before torch: it lists NumPy's BLAS
 
 # isort: split
 import torch
-from resnet_step import measure
+from resnet_step import parse_args, run_cases
 
 import ember
 
@@ -110,31 +108,9 @@ def check(case) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--torch-threads", type=int, default=2,
-                        help="torch.set_num_threads (default 2)")
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.torch_threads)
-
+    args = parse_args(argv, __doc__.splitlines()[0])
     print_environment("Seed 004's network (see the docstring for the cases).")
-    header = (f"{'case':<32}{'ember ms':>10}{'torch ms':>10}{'ember/torch':>13}"
-              f"{'  (best: ember, torch, ratio)':>32}")
-    print(header)
-    print("-" * len(header))
-    for name, make in CASES.items():
-        case = make()
-        check(case)
-        times = measure(case, args.repeats, args.warmup)
-        med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
-        best = {k: min(v) * 1e3 for k, v in times.items()}
-        print(f"{name:<32}{med['ember']:>10.2f}{med['torch']:>10.2f}"
-              f"{med['ember'] / med['torch']:>13.2f}"
-              f"{best['ember']:>14.2f}{best['torch']:>9.2f}{best['ember'] / best['torch']:>9.2f}")
-        sys.stdout.flush()
-    print(f"\nMedian (and best) of {args.repeats} alternating runs after {args.warmup} "
-          "warm-up runs each.")
+    run_cases(CASES, check, args, digits=2)
     return 0
 
 

@@ -122,8 +122,8 @@ def measure(case, repeats: int, warmup: int) -> dict:
     return times
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv, description: str):
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--torch-threads", type=int, default=2,
@@ -131,14 +131,16 @@ def main(argv=None) -> int:
     parser.add_argument("--only", default=None, help="run the cases whose name contains this")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.torch_threads)
+    return args
 
-    print_environment("One step: forward and backward in train mode, loss = out.sum(); "
-                      "loss.backward().")
+
+def run_cases(cases: dict, check, args, digits: int = 1) -> None:
+    """Check, time and print each case of ``cases`` (name -> a function making the case)."""
     header = (f"{'case':<32}{'ember ms':>10}{'torch ms':>10}{'ember/torch':>13}"
               f"{'  (best: ember, torch, ratio)':>32}")
     print(header)
     print("-" * len(header))
-    for name, make in CASES.items():
+    for name, make in cases.items():
         if args.only and args.only not in name:
             continue
         case = make()
@@ -146,12 +148,19 @@ def main(argv=None) -> int:
         times = measure(case, args.repeats, args.warmup)
         med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
         best = {k: min(v) * 1e3 for k, v in times.items()}
-        print(f"{name:<32}{med['ember']:>10.1f}{med['torch']:>10.1f}"
-              f"{med['ember'] / med['torch']:>13.2f}"
-              f"{best['ember']:>14.1f}{best['torch']:>9.1f}{best['ember'] / best['torch']:>9.2f}")
+        print(f"{name:<32}{med['ember']:>10.{digits}f}{med['torch']:>10.{digits}f}"
+              f"{med['ember'] / med['torch']:>13.2f}{best['ember']:>14.{digits}f}"
+              f"{best['torch']:>9.{digits}f}{best['ember'] / best['torch']:>9.2f}")
         sys.stdout.flush()
     print(f"\nMedian (and best) of {args.repeats} alternating runs after {args.warmup} "
           "warm-up runs each.")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv, __doc__.splitlines()[0])
+    print_environment("One step: forward and backward in train mode, loss = out.sum(); "
+                      "loss.backward().")
+    run_cases(CASES, check, args)
     return 0
 
 

@@ -229,6 +229,9 @@ def notebooks(tmp_path_factory):
         ember.manual_seed(0)
         for name, code in (("data", DATA_CELL), ("model", MODEL_CELL)):
             printed[name] = (_run(code, ember_ns), _run(code, torch_ns))
+            if name == "data":  # the first test batch each cell printed the shapes of
+                printed["batch"] = [(ns["X"].numpy(), ns["y"].numpy())
+                                    for ns in (ember_ns, torch_ns)]
         # torch's network starts where ember's does
         start = {k: torch.from_numpy(v.numpy().copy())
                  for k, v in ember_ns["model"].state_dict().items()}
@@ -250,6 +253,13 @@ def test_data_cell_prints_the_seeds_shapes(notebooks):
     got, expected = notebooks["data"]
     assert _same_words(got) == _same_words(DATA_OUT)
     assert got == expected.replace("torch.", "ember.")
+
+
+def test_data_cell_batches_as_torch(notebooks):
+    (ex, ey), (tx, ty) = notebooks["batch"]
+    assert ex.dtype == tx.dtype == np.float32 and ey.dtype == ty.dtype == np.int64
+    np.testing.assert_array_equal(ex, tx)  # the first 64 test images / 255, in order
+    np.testing.assert_array_equal(ey, ty)
 
 
 def test_model_cell_prints_the_seeds_model(notebooks):

@@ -556,8 +556,6 @@ def test_default_collate_stacks_into_a_new_array():
 
 
 def test_default_collate_keeps_the_graph_of_tensors_that_require_grad():
-    if not hasattr(ember, "stack"):
-        pytest.skip("ember.stack is not there yet")
     w = ember.ones(2, requires_grad=True)
     out = edata.default_collate([w * 2, w * 3])
     out.sum().backward()

@@ -5,7 +5,6 @@ written out here by hand. Nothing touches the network."""
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import gzip
 import hashlib
@@ -13,7 +12,6 @@ import io
 import os
 import struct
 import tarfile
-import textwrap
 import zipfile
 
 import numpy as np
@@ -368,94 +366,6 @@ def test_extract_archive(tmp_path):
     with pytest.raises(ValueError, match="Unknown value 'c' for argument split. Valid values "
                                          "are {'a', 'b'}."):
         dutils.verify_str_arg("c", "split", ("a", "b"))
-
-
-# ---- the tutorial cell ------------------------------------------------------------------
-CELL = """
-import torch
-from torch.utils.data import DataLoader
-from torchvision import datasets
-from torchvision.transforms import ToTensor, Lambda, Compose
-
-# Download training data from open datasets.
-training_data = datasets.FashionMNIST(
-    root="data",
-    train=True,
-    download=True,
-    transform=ToTensor(),
-)
-
-# Download test data from open datasets.
-test_data = datasets.FashionMNIST(
-    root="data",
-    train=False,
-    download=True,
-    transform=ToTensor(),
-)
-
-batch_size = 64
-
-# Create data loaders.
-train_dataloader = DataLoader(training_data, batch_size=batch_size)
-test_dataloader = DataLoader(test_data, batch_size=batch_size)
-
-for X, y in test_dataloader:
-    print("Shape of X [N, C, H, W]: ", X.shape)
-    print("Shape of y: ", y.shape, y.dtype)
-    break
-"""
-
-LOOP = """
-def walk(dataloader):
-    size = len(dataloader.dataset)
-    for batch, (X, y) in enumerate(dataloader):
-        current = batch * len(X)
-        print(f"[{current:>5d}/{size:>5d}]")
-
-walk(train_dataloader)
-"""
-
-
-def _importer():
-    """``import torch`` gives ember and ``torchvision`` ember.vision, submodules too."""
-    real = builtins.__import__
-    aliases = {"torch": ember, "torchvision": ember.vision}
-
-    def import_(name, globals=None, locals=None, fromlist=(), level=0):
-        top, _, rest = name.partition(".")
-        if level == 0 and top in aliases:
-            real("ember" + name[len(top):] if top == "torch" else "ember.vision"
-                 + name[len(top):], globals, locals, fromlist, level)
-            module = aliases[top]
-            if fromlist:
-                for part in rest.split(".") if rest else ():
-                    module = getattr(module, part)
-            return module
-        return real(name, globals, locals, fromlist, level)
-
-    return import_
-
-
-def test_tutorial_cell_prints_what_the_tutorial_prints(tmp_path, monkeypatch):
-    arrays = make_raw(tmp_path / "data" / "FashionMNIST" / "raw")
-    monkeypatch.chdir(tmp_path)
-    bins = dict(vars(builtins))
-    bins["__import__"] = _importer()
-    ns = {"__builtins__": bins, "__name__": "__cell__"}
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(textwrap.dedent(CELL), ns)
-    assert out.getvalue() == ("Shape of X [N, C, H, W]:  ember.Size([64, 1, 28, 28])\n"
-                              "Shape of y:  ember.Size([64]) ember.int64\n")
-    # the batch is torch's: the first 64 test images / 255 and their labels
-    X, y = ns["X"], ns["y"]
-    ref_x = torch.from_numpy(arrays["t10k-images-idx3-ubyte"][:64]).unsqueeze(1).float() / 255
-    np.testing.assert_array_equal(X.numpy(), ref_x.numpy())
-    np.testing.assert_array_equal(y.numpy(), arrays["t10k-labels-idx1-ubyte"][:64])
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(textwrap.dedent(LOOP), ns)
-    assert out.getvalue() == "[    0/  130]\n[   64/  130]\n[    4/  130]\n"
 
 
 def test_import_paths():

@@ -20,7 +20,7 @@ from ..dtype import int64
 from ._apply import apply, unary
 from .inplace import bump_version, check_inplace_allowed, checked_fill_value, inplace
 from .registry import Bound, defop, record_unary
-from .shape import SELECT, alias, expand, select, slice_dim, unsqueeze
+from .shape import SELECT, _alias, alias, expand, select, slice_dim, unsqueeze
 
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _ZERO_DIM_INT = ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
@@ -306,28 +306,15 @@ def getitem_int(t, index: int):
     """``t[index]`` for a Python int: ``select(t, 0, index)``, a view.
 
     The hot path of per-sample indexing (``TensorDataset``): an index in range goes straight
-    to the view, with exactly what ``view_apply(SELECT, ...)`` would give it (base, shared
-    version counter, view chain, ``SelectBackward0`` when recording); anything else (a 0-d
-    tensor, an index out of range or past int64) takes ``getitem`` for its error."""
+    to the view (``view_apply(SELECT, ...)`` without its argument handling); anything else (a
+    0-d tensor, an index out of range or past int64) takes ``getitem`` for its error."""
     data = t._data
     shape = data.shape
     if shape and -shape[0] <= index < shape[0]:
         if index < 0:
             index += shape[0]
-        out = Bound.new(data[index, ...])  # ``...``: a 0-d view, not a NumPy scalar
         attrs = {"dim": 0, "index": index}
-        base = t._base
-        if base is None:
-            base = t
-            chain = ((select, attrs),)
-        else:
-            chain = t._view[0] + ((select, attrs),)
-        vc = base._vc
-        if vc is None:
-            vc = base._vc = [0]
-        out._base = base
-        out._vc = vc
-        out._view = (chain, vc[0])
+        out = _alias(t, data[index, ...], select, attrs)  # ``...``: a 0-d view, not a scalar
         if t._rg and GradMode.enabled:
             record_unary(SELECT, t, out, attrs)
         return out

@@ -11,16 +11,18 @@ from .dataset import TensorDataset
 _TENSOR_DATASET_GETITEM = TensorDataset.__getitem__
 
 
-class _MapDatasetFetcher:
-    """Reads ``dataset[i]`` for each index of a batch (or ``__getitems__`` where the dataset
-    has it) and collates the samples."""
-
+class _BaseDatasetFetcher:
     def __init__(self, dataset: Any, auto_collation: bool, collate_fn: Callable,
                  drop_last: bool) -> None:
         self.dataset = dataset
         self.auto_collation = auto_collation
         self.collate_fn = collate_fn
         self.drop_last = drop_last
+
+
+class _MapDatasetFetcher(_BaseDatasetFetcher):
+    """Reads ``dataset[i]`` for each index of a batch (or ``__getitems__`` where the dataset
+    has it) and collates the samples."""
 
     def fetch(self, possibly_batched_index: Any) -> Any:
         if self.auto_collation:
@@ -41,17 +43,14 @@ class _MapDatasetFetcher:
         return self.collate_fn(data)
 
 
-class _IterableDatasetFetcher:
+class _IterableDatasetFetcher(_BaseDatasetFetcher):
     """Takes the next ``len(batch)`` samples of an iterable dataset's iterator and collates
     them; raises ``StopIteration`` when the iterator is exhausted (or, with ``drop_last``,
     when the last batch would be short)."""
 
     def __init__(self, dataset: Any, auto_collation: bool, collate_fn: Callable,
                  drop_last: bool) -> None:
-        self.dataset = dataset
-        self.auto_collation = auto_collation
-        self.collate_fn = collate_fn
-        self.drop_last = drop_last
+        super().__init__(dataset, auto_collation, collate_fn, drop_last)
         self.dataset_iter = iter(dataset)
         self.ended = False
 
