@@ -6,7 +6,11 @@ matrix product with the weight per channel group. The input gradient (a transpos
 convolution) is, at stride 1, a forward convolution of the gradient with the flipped
 kernel; otherwise the product the other way, scattered back by a loop over kernel offsets
 with one vectorised slice add each. The weight gradient is the columns against the
-gradient. Every function takes ``padding`` as one ``(low, high)`` pair per spatial dim.
+gradient. At stride 1 on large inputs with many channels, where the columns would
+overflow the caches, the forward and the weight gradient skip im2col: on the zero-padded
+input laid out as (C, N * prod(padded)), each kernel offset's windows are one column slice,
+so each offset is one product (``_shifted_conv``). Every function takes ``padding`` as one
+``(low, high)`` pair per spatial dim.
 """
 
 from __future__ import annotations
@@ -163,6 +167,103 @@ def _grad_rows(g):
     return _channels_last(g, ((0, 0),) * (g.ndim - 2)).reshape(-1, g.shape[1])
 
 
+def _shifted_pays(x, kernel, stride, padding, out, groups, min_bytes) -> bool:
+    """Whether to convolve by shifted products on the padded grid (``_shifted_conv``)
+    rather than im2col: at stride 1, where the columns would be large (their copy, past
+    the caches, is what im2col costs: ``min_bytes`` of them), with enough channels per
+    group for each offset's product to run at full speed, and on planes large enough that
+    the grid's padding border wastes little of each product."""
+    if any(s != 1 for s in stride) or x.shape[1] // groups < _SHIFTED_MIN_CHANNELS:
+        return False
+    kk = int(np.prod(kernel, dtype=np.int64))
+    positions = int(np.prod(out, dtype=np.int64))
+    grid = int(np.prod([s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding)],
+                       dtype=np.int64))
+    return kk > 1 and grid <= _SHIFTED_MAX_GRID * positions and \
+        x.shape[0] * positions * kk * x.shape[1] * x.itemsize >= min_bytes
+
+
+_SHIFTED_MIN_CHANNELS = 64
+_SHIFTED_MAX_GRID = 1.2  # grid positions per output position
+# columns from which the forward (and the stride-1 input gradient, a forward convolution)
+# and the weight gradient gain from the shifted products
+_SHIFTED_MIN_BYTES = 8 << 20
+_SHIFTED_GRAD_MIN_BYTES = 24 << 20
+
+
+def _grid(x, padding, tail):
+    """``x`` (N, C, *spatial) zero-padded, as a (C, N * prod(padded) + tail) matrix: each
+    channel's padded planes one after another, then ``tail`` zeros, so that every kernel
+    offset's window over the whole batch is one column slice."""
+    xp = _xp(x)
+    n, c = x.shape[:2]
+    spatial = x.shape[2:]
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(spatial, padding))
+    size = n * int(np.prod(padded, dtype=np.int64))
+    buf = xp.zeros((c, size + tail), dtype=x.dtype)
+    inner = tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, padding))
+    buf[:, :size].reshape((c, n) + padded)[(slice(None), slice(None)) + inner] = \
+        x.swapaxes(0, 1)
+    return buf, padded, size
+
+
+def _offsets(kernel, dilation, padded):
+    """The column offset on the padded grid of each kernel offset, in the kernel's order."""
+    steps = [int(np.prod(padded[i + 1:], dtype=np.int64)) for i in range(len(padded))]
+    return [sum(i * d * s for i, d, s in zip(offs, dilation, steps))
+            for offs in itertools.product(*(range(k) for k in kernel))]
+
+
+def _shifted_conv(x, w, b, padding, dilation, groups, out):
+    """Stride-1 convolution with no im2col: on the padded grid ``_grid``, the output at
+    grid position ``p`` is the sum over kernel offsets of ``w[:, :, offset] @ X[:, p + off]``,
+    so each offset is one product of the weight's slice with a column slice of ``X``; the
+    positions whose window runs off the plane are computed too, then cropped away."""
+    xp = _xp(x)
+    n = x.shape[0]
+    o, cg = w.shape[:2]
+    kernel = w.shape[2:]
+    nd = len(kernel)
+    kk = int(np.prod(kernel, dtype=np.int64))
+    offs = _offsets(kernel, dilation,
+                    tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding)))
+    grid, padded, m = _grid(x, padding, offs[-1])
+    og = o // groups
+    # (kernel, O, C/groups): each offset's weight a contiguous matrix
+    wk = xp.ascontiguousarray(w.reshape(o, cg, kk).transpose(2, 0, 1))
+    y = xp.empty((o, m), dtype=x.dtype)
+    if kk * o * (m + offs[-1]) <= _STACKED_MAX:
+        # small grids: one product for all offsets at once, then the shifted sums
+        for gi in range(groups):
+            rows = slice(gi * og, (gi + 1) * og)
+            z = xp.matmul(wk[:, rows].reshape(kk * og, cg), grid[gi * cg:(gi + 1) * cg])
+            z = z.reshape(kk, og, -1)
+            yg = y[rows]
+            xp.add(z[0, :, offs[0]:offs[0] + m], z[1, :, offs[1]:offs[1] + m], out=yg)
+            for k in range(2, kk):
+                yg += z[k, :, offs[k]:offs[k] + m]
+    else:
+        tmp = xp.empty((og, m), dtype=x.dtype)
+        for gi in range(groups):
+            xg = grid[gi * cg:(gi + 1) * cg]
+            yg = y[gi * og:(gi + 1) * og]
+            for k, off in enumerate(offs):
+                wg = wk[k, gi * og:(gi + 1) * og]
+                if k == 0:
+                    xp.matmul(wg, xg[:, off:off + m], out=yg)
+                else:
+                    xp.matmul(wg, xg[:, off:off + m], out=tmp)
+                    yg += tmp
+    crop = (slice(None), slice(None)) + tuple(slice(0, s) for s in out)
+    res = xp.ascontiguousarray(y.reshape((o, n) + padded)[crop].swapaxes(0, 1))
+    if b is not None:
+        res += b.reshape((o,) + (1,) * nd)
+    return res
+
+
+_STACKED_MAX = 1 << 20
+
+
 def conv(x, w, b, stride, padding, dilation, groups):
     """Cross-correlation of ``x`` (N, C, *spatial) with ``w`` (O, C/groups, *kernel)."""
     xp = _xp(x)
@@ -175,6 +276,8 @@ def conv(x, w, b, stride, padding, dilation, groups):
         if b is not None:
             y += b.reshape((o,) + (1,) * len(out))
         return y
+    if _shifted_pays(x, kernel, stride, padding, out, groups, _SHIFTED_MIN_BYTES):
+        return _shifted_conv(x, w, b, padding, dilation, groups, out)
     last = _channels_last_pays(n * int(np.prod(out, dtype=np.int64)), o)
     cols = _group_cols(_im2col(x, kernel, stride, padding, dilation, out, last), groups,
                        int(np.prod(kernel, dtype=np.int64)), last)
@@ -252,6 +355,30 @@ def _conv_input_grad_as_conv(g, w, padding, dilation, groups):
     return conv(g, wt, None, (1,) * nd, pads, dilation, groups)
 
 
+def _shifted_weight_grad(x, g, weight_size, padding, dilation, groups):
+    """The stride-1 weight gradient on the padded grid of ``_shifted_conv``: ``g`` laid on
+    the grid (zero where no window starts), channels last, and for each kernel offset one
+    product of ``X``'s column slice with it."""
+    xp = _xp(x)
+    o, cg = weight_size[:2]
+    kernel = tuple(weight_size[2:])
+    out = g.shape[2:]
+    offs = _offsets(kernel, dilation,
+                    tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding)))
+    grid, padded, m = _grid(x, padding, offs[-1])
+    rows = _channels_last(g, tuple((0, p - s) for p, s in zip(padded, out))).reshape(m, o)
+    og = o // groups
+    r = xp.empty((len(offs), cg, o), dtype=g.dtype)
+    for k, off in enumerate(offs):
+        if groups == 1:
+            xp.matmul(grid[:, off:off + m], rows, out=r[k])
+            continue
+        for gi in range(groups):
+            r[k, :, gi * og:(gi + 1) * og] = \
+                grid[gi * cg:(gi + 1) * cg, off:off + m] @ rows[:, gi * og:(gi + 1) * og]
+    return xp.ascontiguousarray(r.transpose(2, 1, 0)).reshape(tuple(weight_size))
+
+
 def conv_weight_grad(x, g, weight_size, stride, padding, dilation, groups):
     """The gradient of ``conv`` for its weight: windows of ``x`` against ``g``."""
     xp = _xp(x)
@@ -260,6 +387,8 @@ def conv_weight_grad(x, g, weight_size, stride, padding, dilation, groups):
     nd = len(kernel)
     if not g.size or not x.size:
         return xp.zeros(tuple(weight_size), dtype=g.dtype)
+    if _shifted_pays(x, kernel, stride, padding, out, groups, _SHIFTED_GRAD_MIN_BYTES):
+        return _shifted_weight_grad(x, g, weight_size, padding, dilation, groups)
     k = int(np.prod(kernel, dtype=np.int64))
     o = weight_size[0]
     last = _channels_last_pays(g.shape[0] * int(np.prod(out, dtype=np.int64)), o)

@@ -1,0 +1,105 @@
+"""The convolution kernels of ``backend/conv.py`` against torch, on every path: im2col
+(channels last or first), and the shifted products on the padded grid, which the tests
+force on small shapes by lowering the thresholds that pick it."""
+
+import numpy as np
+import pytest
+import torch
+
+from ember.backend import conv as kernels
+
+CASES = [
+    # (input shape, weight shape, stride, padding, dilation, groups)
+    ((2, 4, 9, 7), (6, 4, 3, 3), (1, 1), (1, 1), (1, 1), 1),
+    ((1, 4, 9, 7), (6, 4, 3, 3), (1, 1), (0, 0), (1, 1), 1),
+    ((2, 4, 8, 11), (6, 4, 3, 3), (1, 1), (2, 2), (1, 1), 1),
+    ((2, 4, 10, 9), (6, 4, 3, 3), (1, 1), (2, 1), (2, 2), 1),
+    ((2, 6, 9, 9), (6, 2, 3, 3), (1, 1), (1, 1), (1, 1), 3),
+    ((2, 4, 9, 9), (8, 2, 3, 2), (1, 1), (1, 0), (1, 2), 2),
+    ((1, 3, 13, 12), (5, 3, 7, 7), (1, 1), (3, 3), (1, 1), 1),
+    ((2, 4, 7, 7), (6, 4, 1, 1), (1, 1), (0, 0), (1, 1), 1),
+    ((2, 4, 9, 8), (6, 4, 3, 3), (2, 2), (1, 1), (1, 1), 1),
+    ((2, 3, 13, 12), (5, 3, 7, 7), (2, 2), (3, 3), (1, 1), 1),
+    ((1, 4, 9, 7), (6, 4, 3, 3), (2, 1), (0, 2), (1, 1), 1),
+]
+
+
+@pytest.fixture(params=["im2col", "shifted", "shifted-stacked"])
+def path(request, monkeypatch):
+    """``shifted``: one product per kernel offset; ``shifted-stacked``: one product for all
+    offsets, then the shifted sums (the form for small grids)."""
+    if request.param != "im2col":
+        monkeypatch.setattr(kernels, "_SHIFTED_MIN_CHANNELS", 1)
+        monkeypatch.setattr(kernels, "_SHIFTED_MAX_GRID", float("inf"))
+        monkeypatch.setattr(kernels, "_SHIFTED_MIN_BYTES", 0)
+        monkeypatch.setattr(kernels, "_SHIFTED_GRAD_MIN_BYTES", 0)
+        monkeypatch.setattr(kernels, "_STACKED_MAX", 0 if request.param == "shifted" else 1 << 40)
+    return request.param
+
+
+def _run(x_shape, w_shape, stride, padding, dilation, groups, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    pads = tuple((p, p) for p in padding)
+    y = kernels.conv(x, w, b, stride, pads, dilation, groups)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    dx = kernels.conv_input_grad(g, w, x.shape, stride, pads, dilation, groups)
+    dw = kernels.conv_weight_grad(x, g, w.shape, stride, pads, dilation, groups)
+    tx, tw, tb, tg = (torch.from_numpy(a) for a in (x, w, b, g))
+    conv = {1: torch.conv1d, 2: torch.conv2d, 3: torch.conv3d}[len(padding)]
+    ty = conv(tx, tw, tb, stride, padding, dilation, groups)
+    rx, rw, _ = torch.ops.aten.convolution_backward(
+        tg, tx, tw, None, list(stride), list(padding), list(dilation), False,
+        [0] * len(padding), groups, [True, True, False])
+    return (y, dx, dw), (ty.numpy(), rx.numpy(), rw.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CASES)
+def test_conv2d_kernels_match_torch(path, case, dtype):
+    ours, ref = _run(*case, dtype)
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    for a, r in zip(ours, ref):
+        assert a.shape == r.shape and a.dtype == r.dtype
+        np.testing.assert_allclose(a, r, rtol=tol, atol=tol * max(1.0, np.abs(r).max()))
+
+
+@pytest.mark.parametrize("case", [
+    ((2, 3, 11), (4, 3, 3), (1,), (1,), (1,), 1),
+    ((1, 4, 10), (4, 2, 5), (1,), (2,), (2,), 2),
+    ((2, 2, 5, 6, 4), (3, 2, 3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),
+])
+def test_conv1d_and_3d_kernels_match_torch(path, case):
+    ours, ref = _run(*case, np.float64)
+    for a, r in zip(ours, ref):
+        np.testing.assert_allclose(a, r, rtol=1e-10, atol=1e-10)
+
+
+def test_shifted_path_is_taken_for_large_stride_1_convolutions():
+    x = np.zeros((16, 64, 32, 32), np.float32)
+    pads = ((1, 1), (1, 1))
+    out = (32, 32)
+    assert kernels._shifted_pays(x, (3, 3), (1, 1), pads, out, 1, kernels._SHIFTED_MIN_BYTES)
+    assert not kernels._shifted_pays(x, (3, 3), (2, 2), pads, (16, 16), 1, 0)
+    assert not kernels._shifted_pays(x, (1, 1), (1, 1), ((0, 0), (0, 0)), out, 1, 0)
+    small = np.zeros((16, 64, 4, 4), np.float32)  # the grid's border would double the work
+    assert not kernels._shifted_pays(small, (3, 3), (1, 1), pads, (4, 4), 1, 0)
+
+
+def test_shifted_path_runs_where_forced(path, monkeypatch):
+    calls = []
+    for name in ("_shifted_conv", "_shifted_weight_grad"):
+        real = getattr(kernels, name)
+        monkeypatch.setattr(kernels, name,
+                            lambda *a, real=real, name=name: calls.append(name) or real(*a))
+    _run((1, 3, 13, 12), (5, 3, 7, 7), (1, 1), (3, 3), (1, 1), 1, np.float64)
+    expected = [] if path == "im2col" else ["_shifted_conv"] * 2 + ["_shifted_weight_grad"]
+    assert calls == expected
+
+
+def test_shifted_conv_in_float32_matches_torch_on_a_resnet_layer():
+    ours, ref = _run((4, 64, 32, 32), (64, 64, 3, 3), (1, 1), (1, 1), (1, 1), 1, np.float32)
+    for a, r in zip(ours, ref):
+        np.testing.assert_allclose(a, r, rtol=1e-4, atol=1e-4 * np.abs(r).max())
