@@ -415,6 +415,8 @@ class Tensor:
                                "gradient")
         if self.is_leaf:
             node, nr = edge_of(self)
+            if node is None:  # a view made in no_grad mode: no gradient ever reaches it
+                return add_hook(None, hook)[1]
             self._accumulator = node  # held strongly now: the hook lives on it
         else:
             node, nr = self.grad_fn, self._output_nr

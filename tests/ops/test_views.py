@@ -374,3 +374,31 @@ def test_view_dtype_shares_memory_and_version_and_takes_no_grad():
         y.view(m.int32).zero_()  # changes y, which mul saved
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             c.sum().backward()
+
+
+def test_a_view_made_in_no_grad_mode_requires_grad_but_takes_none_as_torch():
+    """PyTorch: a view of a tensor that requires grad, made in no_grad mode, requires grad
+    with its base, is a leaf without a grad_fn, and gives new nodes no edge, so no gradient
+    reaches it or its base; printing, hooks and detach treat it as such."""
+    seen = {}
+    for m in (ember, torch):
+        x = m.ones(3, requires_grad=True)
+        z = x * 1
+        with m.no_grad():
+            views = {"slice": x[0:2], "int": x[1], "view": z.view(3), "of_view": x[0:2][0:1],
+                     "t": z.unsqueeze(0).t()}
+        with m.inference_mode() if hasattr(m, "inference_mode") else m.no_grad():
+            views["inference"] = x[0:2]
+        row = []
+        for name, v in views.items():
+            y = v * 2
+            row.append((name, v.requires_grad, v.is_leaf, v.grad_fn is None, y.requires_grad,
+                        [e[0] for e in y.grad_fn.next_functions], repr(v).split("(", 1)[1]))
+            y.sum().backward()
+            assert x.grad is None and v.grad is None
+            v.register_hook(lambda g: g).remove()
+            assert not v.detach().requires_grad
+        with m.no_grad():
+            assert not m.ones(3, dtype=m.int64)[0:2].requires_grad
+        seen[m.__name__] = row
+    assert seen["ember"] == seen["torch"]

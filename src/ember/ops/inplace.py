@@ -17,7 +17,7 @@ from ..autograd.anomaly_mode import AnomalyMode
 from ..autograd.grad_mode import GradMode
 from ..autograd.node import Node
 from ..dtype import FROM_NUMPY, can_cast
-from .registry import _OUT, Bound, _SavedResult, defop, edge_of
+from .registry import _OUT, NO_GRAD_VIEW, Bound, _SavedResult, defop, edge_of
 from .shape import regenerate_grad_fn, replay_view
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -55,9 +55,7 @@ def check_inplace_allowed(t) -> None:
     if base is None:
         if t._rg and t._grad_fn is None:
             raise RuntimeError(LEAF_ERROR)
-    elif base._rg and not t._rg and t._data.dtype.kind == "f":
-        # A view of a tensor that requires grad, yet made without a graph: made in no_grad
-        # mode (differentiable views made with grad enabled require grad with their base).
+    elif t._accumulator is NO_GRAD_VIEW and t._grad_fn is None:
         raise RuntimeError(NO_GRAD_VIEW_ERROR)
     elif base._rg and base._grad_fn is None:
         raise RuntimeError(VIEW_OF_LEAF_ERROR)

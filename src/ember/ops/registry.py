@@ -393,6 +393,22 @@ class _SavedResult:
         return t
 
 
+class _NoGradView:
+    """The ``_accumulator`` of a view made in no_grad mode of a tensor that requires grad.
+
+    As in PyTorch, such a view requires grad (with its base) but is a leaf without an
+    accumulator: a new node gets no edge for it, so no gradient reaches it or its base, and
+    changing it in place with grad mode enabled is an error."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NO_GRAD_VIEW"
+
+
+NO_GRAD_VIEW = _NoGradView()
+
+
 def edge_of(t):
     """The edge a tensor contributes to a new node: its producer, its accumulator, or none."""
     fn = t._grad_fn
@@ -405,6 +421,8 @@ def edge_of(t):
         # PyTorch): one accumulator per leaf while a graph uses it, and no reference cycle.
         # A leaf with hooks holds it strongly (its hooks live on it).
         ref = t._accumulator
+        if ref is NO_GRAD_VIEW:
+            return (None, 0)
         acc = ref if ref is None or ref.__class__ is AccumulateGrad else ref()
         if acc is None:
             acc = AccumulateGrad(t)
