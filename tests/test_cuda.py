@@ -214,3 +214,5 @@ def test_current_device_context_on_one_gpu():
             assert lib.tensor([1.0]).cuda().device.index == 0
         lib.cuda.set_device("cuda:0")
         assert lib.cuda.current_device() == 0
+        on_gpu = lib.ones(2, device="cuda:0")
+        assert on_gpu.to("cuda") is on_gpu  # 'cuda' is the current device: no copy

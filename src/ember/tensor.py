@@ -15,7 +15,7 @@ from . import ops
 from ._tensor_str import format_tensor
 from .autograd import api as autograd_api
 from .autograd.grad_mode import GradMode
-from .backend import array_device, as_host, data_ptr, storage_offset, to_device
+from .backend import array_device, as_host, cuda_index, data_ptr, storage_offset, to_device
 from .device import CPU, device
 from .dtype import FROM_NUMPY, _Default, dtype, get_default_dtype
 from .ops import pointwise as P
@@ -253,8 +253,9 @@ class Tensor:
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
         out = self
-        if dev is not None and (dev.type != out.device.type or
-                                (dev.index is not None and dev != out.device)):
+        if dev is not None and dev.type == "cuda" and dev.index is None:
+            dev = device("cuda", cuda_index(dev))  # 'cuda' is the current CUDA device
+        if dev is not None and dev != out.device:
             out = _to_device(out, dev)
         if dt is not None:
             out = ops.to_dtype(out, dt, copy=copy and out is self)
