@@ -277,3 +277,16 @@ def test_inplace_on_a_view_made_in_no_grad_mode_raises_as_torch():
             assert plain.tolist() == [2.0, 2.0, 1.0]
         assert errors[0] == errors[1]
         assert errors[0].startswith("A view was created in no_grad mode")
+
+
+def test_inplace_on_a_view_made_in_inference_mode_raises_as_torch():
+    errors = []
+    for m in (ember, torch):
+        base = m.ones(3, requires_grad=True)
+        with m.inference_mode():
+            view = base[1:]
+        with pytest.raises(RuntimeError) as err:
+            view.add_(1)
+        errors.append(str(err.value))
+    assert errors[0] == errors[1]
+    assert errors[0].startswith("A view was created in inference mode")

@@ -17,18 +17,12 @@ from ..autograd.anomaly_mode import AnomalyMode
 from ..autograd.grad_mode import GradMode
 from ..autograd.node import Node
 from ..dtype import FROM_NUMPY, can_cast
-from .registry import _OUT, NO_GRAD_VIEW, Bound, _SavedResult, defop, edge_of
+from .registry import _OUT, Bound, NoGradView, _SavedResult, defop, edge_of
 from .shape import regenerate_grad_fn, replay_view
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_ERROR = ("a view of a leaf Variable that requires grad is being used in an "
                       "in-place operation.")
-NO_GRAD_VIEW_ERROR = (
-    "A view was created in no_grad mode and is being modified inplace with grad mode "
-    "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You can "
-    "clarify your code by moving both the view and the inplace either both inside the no_grad "
-    "block (if you don't want the inplace to be tracked) or both outside (if you want the "
-    "inplace to be tracked).")
 _CAST_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
                "bool": "Bool"}
@@ -55,8 +49,8 @@ def check_inplace_allowed(t) -> None:
     if base is None:
         if t._rg and t._grad_fn is None:
             raise RuntimeError(LEAF_ERROR)
-    elif t._accumulator is NO_GRAD_VIEW and t._grad_fn is None:
-        raise RuntimeError(NO_GRAD_VIEW_ERROR)
+    elif t._accumulator.__class__ is NoGradView and t._grad_fn is None:
+        raise RuntimeError(t._accumulator.inplace_error)
     elif base._rg and base._grad_fn is None:
         raise RuntimeError(VIEW_OF_LEAF_ERROR)
     else:

@@ -393,20 +393,31 @@ class _SavedResult:
         return t
 
 
-class _NoGradView:
-    """The ``_accumulator`` of a view made in no_grad mode of a tensor that requires grad.
+class NoGradView:
+    """The ``_accumulator`` of a view made in no_grad (or inference) mode of a tensor that
+    requires grad.
 
     As in PyTorch, such a view requires grad (with its base) but is a leaf without an
     accumulator: a new node gets no edge for it, so no gradient reaches it or its base, and
-    changing it in place with grad mode enabled is an error."""
+    changing it in place with grad mode enabled raises ``inplace_error``."""
 
-    __slots__ = ()
+    __slots__ = ("mode", "inplace_error")
+
+    def __init__(self, mode: str, block: str, enabled: str) -> None:
+        self.mode = mode
+        self.inplace_error = (
+            f"A view was created in {mode} mode and is being modified inplace {enabled}. "
+            "Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+            "clarify your code by moving both the view and the inplace either both inside the "
+            f"{block} block (if you don't want the inplace to be tracked) or both outside (if "
+            "you want the inplace to be tracked).")
 
     def __repr__(self) -> str:
-        return "NO_GRAD_VIEW"
+        return f"NoGradView({self.mode!r})"
 
 
-NO_GRAD_VIEW = _NoGradView()
+NO_GRAD_VIEW = NoGradView("no_grad", "no_grad", "with grad mode enabled")
+INFERENCE_VIEW = NoGradView("inference", "inference_mode", "in normal mode")
 
 
 def edge_of(t):
@@ -421,7 +432,7 @@ def edge_of(t):
         # PyTorch): one accumulator per leaf while a graph uses it, and no reference cycle.
         # A leaf with hooks holds it strongly (its hooks live on it).
         ref = t._accumulator
-        if ref is NO_GRAD_VIEW:
+        if ref.__class__ is NoGradView:
             return (None, 0)
         acc = ref if ref is None or ref.__class__ is AccumulateGrad else ref()
         if acc is None:

@@ -15,7 +15,7 @@ from ..autograd.grad_mode import GradMode
 from ..backend import add_at, storage_offset
 from ._apply import unary
 from .dims import normalize_dim
-from .registry import NO_GRAD_VIEW, Bound, defop, record, record_unary
+from .registry import INFERENCE_VIEW, NO_GRAD_VIEW, Bound, defop, record, record_unary
 
 
 def view_apply(op, x, attrs, replay):
@@ -43,8 +43,8 @@ def _alias(x, array, replay, attrs):
     out._vc = vc
     out._view = (chain, vc[0])
     if x._rg and not GradMode.enabled and array.dtype == x._data.dtype:
-        out._rg = True  # requires grad with its base, but takes no gradient (NO_GRAD_VIEW)
-        out._accumulator = NO_GRAD_VIEW
+        out._rg = True  # requires grad with its base, but takes no gradient (NoGradView)
+        out._accumulator = INFERENCE_VIEW if GradMode.inference else NO_GRAD_VIEW
     return out
 
 
