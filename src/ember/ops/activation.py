@@ -138,7 +138,8 @@ def _logsumexp_forward(x, dims, keepdim: bool):
         # Subtract the maximum (0 where it is infinite, as PyTorch does) so exp cannot
         # overflow.
         m = np.amax(x, axis=dims, keepdims=True)
-        m = np.where(np.isinf(m), np.zeros((), dtype=x.dtype), m)
+        # 0-d inputs give a NumPy scalar; ``zeros_like`` makes NumPy or CuPy zeros alike
+        m = np.where(np.isinf(m), np.zeros_like(m, shape=()), m)
         out = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
     return out if keepdim else np.squeeze(out, axis=dims)
 
