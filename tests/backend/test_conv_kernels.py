@@ -103,3 +103,38 @@ def test_shifted_conv_in_float32_matches_torch_on_a_resnet_layer():
     ours, ref = _run((4, 64, 32, 32), (64, 64, 3, 3), (1, 1), (1, 1), (1, 1), 1, np.float32)
     for a, r in zip(ours, ref):
         np.testing.assert_allclose(a, r, rtol=1e-4, atol=1e-4 * np.abs(r).max())
+
+
+# Small planes with padding, more output channels than output positions (so the columns are
+# in the weight's own order): kernel offsets that read only padding get a zero gradient
+# without being computed (``_taps_on_input``).
+SMALL_PLANES = [
+    ((4, 8, 1, 1), (16, 8, 3, 3), (1, 1), (1, 1), (1, 1), 1),     # resnet's last stage
+    ((4, 6, 2, 2), (16, 6, 3, 3), (2, 2), (1, 1), (1, 1), 1),     # its stride-2 entry
+    ((2, 6, 1, 2), (16, 3, 3, 5), (1, 1), (1, 2), (1, 1), 2),
+    ((2, 4, 1, 2), (16, 4, 3, 3), (1, 1), (2, 2), (2, 2), 1),
+    ((1, 4, 2, 3), (16, 4, 5, 5), (3, 3), (2, 2), (1, 1), 1),
+    ((3, 5, 1), (12, 5, 3), (1,), (1,), (1,), 1),
+    ((2, 3, 1, 2, 1), (12, 3, 3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", SMALL_PLANES)
+def test_small_planes_skip_padding_only_taps_and_match_torch(case, dtype):
+    x_shape, w_shape, stride, padding, dilation, groups = case
+    rows = x_shape[0] * int(np.prod([
+        (s + 2 * p - d * (k - 1) - 1) // st + 1
+        for s, p, d, k, st in zip(x_shape[2:], padding, dilation, w_shape[2:], stride)]))
+    assert not kernels._channels_last_pays(rows, w_shape[0])
+    taps = kernels._taps_on_input(x_shape[2:], w_shape[2:], stride,
+                                  tuple((p, p) for p in padding), dilation,
+                                  tuple(1 + (s + 2 * p - d * (k - 1) - 1) // st for s, p, d, k, st
+                                        in zip(x_shape[2:], padding, dilation, w_shape[2:],
+                                               stride)))
+    assert not taps.all()
+    ours, ref = _run(*case, dtype)
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    for a, r in zip(ours, ref):
+        assert a.shape == r.shape and a.dtype == r.dtype
+        np.testing.assert_allclose(a, r, rtol=tol, atol=tol * max(1.0, np.abs(r).max()))

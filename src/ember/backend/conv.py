@@ -379,6 +379,37 @@ def _shifted_weight_grad(x, g, weight_size, padding, dilation, groups):
     return xp.ascontiguousarray(r.transpose(2, 1, 0)).reshape(tuple(weight_size))
 
 
+def _taps_on_input(spatial, kernel, stride, padding, dilation, out) -> np.ndarray:
+    """Which kernel offsets (flat, in the kernel's order) read the input at some output
+    position: on small planes with padding (a 3x3 kernel over a 1x1 plane, the last stage of
+    a resnet on 32x32 images) the others only ever read padding."""
+    per_dim = []
+    for s, k, st, (lo, _), d, o in zip(spatial, kernel, stride, padding, dilation, out):
+        at = np.arange(o)[:, None] * st + np.arange(k)[None, :] * d - lo  # (position, tap)
+        per_dim.append(((at >= 0) & (at < s)).any(axis=0))
+    mask = per_dim[0]
+    for m in per_dim[1:]:
+        mask = np.logical_and.outer(mask, m)
+    return mask.reshape(-1)
+
+
+def _weight_grad_of_taps(rows, cols, taps, weight_size, groups):
+    """The weight gradient in the weight's own order, computed for the kernel offsets in
+    ``taps`` only: the others read nothing but padding, so their gradient is zero."""
+    xp = _xp(rows)
+    o, cg = weight_size[:2]
+    k = taps.size
+    keep = np.flatnonzero(taps)
+    gw = xp.zeros((o, cg, k), dtype=rows.dtype)
+    step = rows.shape[1] // groups
+    og = o // groups
+    for i, c in enumerate(cols):
+        used = c.reshape(c.shape[0], cg, k)[:, :, keep].reshape(c.shape[0], -1)
+        part = rows[:, i * step:(i + 1) * step].T @ used
+        gw[i * og:(i + 1) * og, :, keep] = part.reshape(og, cg, keep.size)
+    return gw.reshape(tuple(weight_size))
+
+
 def conv_weight_grad(x, g, weight_size, stride, padding, dilation, groups):
     """The gradient of ``conv`` for its weight: windows of ``x`` against ``g``."""
     xp = _xp(x)
@@ -401,6 +432,9 @@ def conv_weight_grad(x, g, weight_size, stride, padding, dilation, groups):
         # the inner (N * out) dim is long and the output channels few
         parts = [(cg.T @ rows[:, i * step:(i + 1) * step]).T for i, cg in enumerate(cols)]
     else:  # few rows: the product comes out in the weight's own order
+        taps = _taps_on_input(x.shape[2:], kernel, stride, padding, dilation, out)
+        if not taps.all():
+            return _weight_grad_of_taps(rows, cols, taps, weight_size, groups)
         parts = [rows[:, i * step:(i + 1) * step].T @ cg for i, cg in enumerate(cols)]
     gw = parts[0] if groups == 1 else xp.concatenate(parts, axis=0)
     if not last:
