@@ -721,3 +721,76 @@ def test_default_collate_stacks_views_and_0d_tensors_like_torch(make):
     e, t = edata.default_collate(make(ember)), tdata.default_collate(make(torch))
     assert plain(e) == plain(t)
     assert _layout([e])[0][:3] == _layout([t])[0][:3] or e.numel() == 0
+
+
+# ---- torch.multinomial's rules in WeightedRandomSampler --------------------------------------
+@pytest.mark.parametrize("weights", [[1, -2], [float("nan"), 1.0], [float("inf"), 1.0], [0, 0],
+                                     [-1, -1], [], [1.0], [0, 1], [2, 0, 1]])
+@pytest.mark.parametrize("num_samples", [1, 2, 3])
+@pytest.mark.parametrize("replacement", [True, False])
+def test_weighted_sampler_draws_and_errors_match_torch(weights, num_samples, replacement):
+    """The checks of ``torch.multinomial``, which differ with and without replacement (and
+    for one sample); without replacement, zero weights are drawn last rather than never."""
+    t = outcome(lambda: list(tdata.WeightedRandomSampler(weights, num_samples, replacement)))
+    e = outcome(lambda: list(edata.WeightedRandomSampler(weights, num_samples, replacement)))
+    if t[0] == "err":
+        assert e == t
+        return
+    assert e[0] == "ok" and len(e[1]) == len(t[1]) == num_samples
+    positive = {i for i, w in enumerate(weights) if w > 0}
+    if replacement:
+        assert set(e[1]) <= positive
+    else:
+        assert len(set(e[1])) == num_samples
+        n = min(num_samples, len(positive))
+        assert set(e[1][:n]) <= positive and set(t[1][:n]) <= positive
+
+
+def test_weighted_sampler_without_replacement_follows_the_weights():
+    """Which index comes first follows the weights, as torch.multinomial's draw does."""
+    gen = ember.Generator().manual_seed(0)
+    sampler = edata.WeightedRandomSampler([1.0, 3.0, 0.0], 2, replacement=False, generator=gen)
+    firsts = collections.Counter(next(iter(sampler)) for _ in range(4000))
+    assert set(firsts) == {0, 1}
+    assert abs(firsts[1] / 4000 - 0.75) < 0.03
+
+
+def test_iterable_dataset_is_abstract_like_torch():
+    raises_like(lambda: tdata.IterableDataset(), lambda: edata.IterableDataset())
+    raises_like(lambda: tdata.ConcatDataset([type("S", (tdata.IterableDataset,), {
+        "__iter__": lambda self: iter([1])})()]),
+                lambda: edata.ConcatDataset([type("S", (edata.IterableDataset,), {
+                    "__iter__": lambda self: iter([1])})()]))
+
+
+def _error_and_unraisables(fn):
+    """The (type, message) ``fn`` raises, and the exceptions ignored in ``__del__`` of what
+    it left behind (collected before returning)."""
+    import gc
+    import sys
+
+    ignored = []
+    saved, sys.unraisablehook = sys.unraisablehook, ignored.append
+    try:
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - the error itself is compared
+            error = (type(exc), str(exc))
+        else:
+            error = None
+        gc.collect()
+    finally:
+        sys.unraisablehook = saved
+    return error, [str(u.exc_value) for u in ignored]
+
+
+def test_zero_prefetch_factor_with_workers_raises_like_torch():
+    """PyTorch refuses ``prefetch_factor=0`` when the loader starts its workers; ember used
+    to iterate over nothing. ember's half-made iterator is also collected quietly (torch's
+    is not, which is torch's bug)."""
+    expected, _ = _error_and_unraisables(
+        lambda: iter(tdata.DataLoader(list(range(4)), num_workers=1, prefetch_factor=0)))
+    got, ignored = _error_and_unraisables(
+        lambda: iter(edata.DataLoader(list(range(4)), num_workers=1, prefetch_factor=0)))
+    assert expected is not None and got == expected
+    assert ignored == []

@@ -24,7 +24,10 @@ def sgd(params: list, grads: list, momentum_buffers: list, *, lr: float,
         if maximize:
             grad = -grad
         if weight_decay != 0:
-            grad = grad + weight_decay * param
+            # A weight decay that requires grad saves the parameter, which is updated in
+            # place below: it multiplies a copy, as in PyTorch.
+            decayed = param.clone() if getattr(weight_decay, "requires_grad", False) else param
+            grad = grad + weight_decay * decayed
         if momentum != 0:
             buf = momentum_buffers[i]
             if buf is None:

@@ -90,12 +90,13 @@ class SGD(Optimizer):
         states = [self.state[p] for p in params] if momentum != 0 else []
         buffers = [s.get("momentum_buffer") for s in states] if momentum != 0 else \
             [None] * len(params)
-        lr = group["lr"]
-        hyper = {"lr": lr.item() if isinstance(lr, Tensor) else lr,
-                 "weight_decay": group["weight_decay"], "momentum": momentum,
+        lr, weight_decay = group["lr"], group["weight_decay"]
+        differentiable = group["differentiable"]
+        hyper = {"lr": _scalar(lr, differentiable),
+                 "weight_decay": _scalar(weight_decay, differentiable), "momentum": momentum,
                  "dampening": group["dampening"], "nesterov": group["nesterov"],
                  "maximize": group["maximize"]}
-        if group["differentiable"]:
+        if differentiable:
             _functional.sgd(params, [p.grad for p in params], buffers,
                             clone=lambda g: g.detach().clone(), **hyper)
             for state, buf in zip(states, buffers):
@@ -111,3 +112,13 @@ class SGD(Optimizer):
                 state["momentum_buffer"] = Tensor._make(arr)
             else:
                 bump_version(buf)
+
+
+def _scalar(value, differentiable: bool):
+    """A tensor hyper-parameter as a Python number, unless the step is differentiable and
+    it requires grad (then the update is differentiated with respect to it too)."""
+    if isinstance(value, Tensor):
+        if not (differentiable and value.requires_grad):
+            return value.item()
+        return value.squeeze() if value.dim() else value  # PyTorch's _to_scalar
+    return value

@@ -232,7 +232,7 @@ def load(f: FileLike, map_location: MapLocation = None, pickle_module: Any = Non
 
     Args:
         f: a file path (``str`` or ``os.PathLike``) or a binary file-like object with
-            ``read`` and ``seek`` (e.g. ``io.BytesIO``).
+            ``read``, ``seek`` and ``tell`` (e.g. ``io.BytesIO``).
         map_location: where to put the storages. ``None`` restores each storage to the
             device it was saved from ('cuda:0' storages need CUDA); a ``str`` or
             :class:`ember.device` puts all of them there; a ``dict`` maps saved locations to
@@ -267,10 +267,48 @@ def load(f: FileLike, map_location: MapLocation = None, pickle_module: Any = Non
         with open(f, "rb") as fh:
             return _load(fh, os.fspath(f), map_location, weights_only, bool(mmap),
                          pickle_load_args)
-    if not (hasattr(f, "read") and hasattr(f, "seek")):
-        raise AttributeError("expected 'f' to be string, path, or a file-like object with "
-                             "'read' and 'seek' attributes")
+    _check_seekable(f)
+    if not (hasattr(f, "seekable") and hasattr(f, "readinto")):
+        f = _Reader(f)
     return _load(f, None, map_location, weights_only, False, pickle_load_args)
+
+
+class _Reader:
+    """A file object that has only ``read``, ``seek`` and ``tell`` (all ``torch.load``
+    needs), with the ``seekable`` and ``readinto`` that :mod:`zipfile` and the storage
+    reader use."""
+
+    def __init__(self, f) -> None:
+        self.f = f
+
+    def read(self, n: int = -1) -> bytes:
+        return self.f.read(n)
+
+    def seek(self, *args) -> int:
+        return self.f.seek(*args)
+
+    def tell(self) -> int:
+        return self.f.tell()
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.f.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _check_seekable(f) -> None:
+    """Raise PyTorch's error for a file object that cannot ``tell`` and ``seek``."""
+    try:
+        f.seek(f.tell())
+    except (io.UnsupportedOperation, AttributeError) as e:
+        if "seek" in str(e) or "tell" in str(e):
+            raise type(e)(f"{e}. You can only ember.load from a file that is seekable. Please "
+                          "pre-load the data into a buffer like io.BytesIO and try to load "
+                          "from it instead.") from None
+        raise
 
 
 def _load(fh, path, map_location, weights_only: bool, mmap: bool, pickle_load_args) -> Any:

@@ -147,7 +147,9 @@ class TorchPickler(pickle._Pickler):
                 entry = self._by_root[id(root), arr.dtype] = (root, self._new_storage(flat))
             storage = entry[1]
             delta = data_ptr(arr) - storage.ptr
-            strides = tuple((s // item) if n > 1 else 1 for s, n in zip(arr.strides, arr.shape))
+            # A size-1 dim's stride is never stepped over: keep the tensor's own (as its
+            # stride() reports it) unless NumPy left one no tensor could have.
+            strides = tuple(s // item if s >= 0 and s % item == 0 else 1 for s in arr.strides)
             if (delta % item == 0 and all(s % item == 0 and s >= 0 for s, n in
                                           zip(arr.strides, arr.shape) if n > 1)):
                 return storage, delta // item, strides

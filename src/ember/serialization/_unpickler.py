@@ -171,17 +171,23 @@ SAFE_BUILTINS: dict[tuple[str, str], object] = {
 USER_SAFE_GLOBALS: dict[str, object] = {}
 
 
+DOCS_MESSAGE = ("\n\nCheck the documentation of ember.load to learn more about types accepted "
+                "by default with weights_only.")
+
+
 def weights_only_error(module: str, name: str) -> pickle.UnpicklingError:
-    path = f"{module}.{name}"
+    """``torch.load``'s error for a global the weights-only unpickler does not allow
+    (builtins are named without their module, as PyTorch names them)."""
+    path = name if module == "builtins" else f"{module}.{name}"
     return pickle.UnpicklingError(
         "Weights only load failed. This file can still be loaded, to do so you have two "
-        f"options, do those steps only if you trust the source of the checkpoint. \n\t(1) "
-        f"{UNSAFE_MESSAGE}\n\t(2) Alternatively, to load with `weights_only=True` please check "
-        "the recommended steps in the following error message.\n\tWeightsUnpickler error: "
-        f"Unsupported global: GLOBAL {path} was not an allowed global by default. Please use "
-        f"`ember.serialization.add_safe_globals([{name}])` or the "
-        f"`ember.serialization.safe_globals([{name}])` context manager to allowlist this "
-        "global if you trust this class/function.")
+        "options, \033[1mdo those steps only if you trust the source of the checkpoint\033[0m. "
+        f"\n\t(1) {UNSAFE_MESSAGE}\n\t(2) Alternatively, to load with `weights_only=True` "
+        "please check the recommended steps in the following error message.\n\t"
+        f"WeightsUnpickler error: Unsupported global: GLOBAL {path} was not an allowed global "
+        f"by default. Please use `ember.serialization.add_safe_globals([{path}])` or the "
+        f"`ember.serialization.safe_globals([{path}])` context manager to allowlist this "
+        "global if you trust this class/function." + DOCS_MESSAGE)
 
 
 class TorchUnpickler(pickle.Unpickler):

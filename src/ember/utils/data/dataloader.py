@@ -338,8 +338,13 @@ class _ThreadedDataLoaderIter(_BaseDataLoaderIter):
     own fetcher; indices go to the workers round-robin, ``prefetch_factor`` batches ahead
     per worker, and batches come back in the order of the sampler."""
 
+    _shutdown = True  # until the workers exist (so __del__ of a failed __init__ is quiet)
+
     def __init__(self, loader: DataLoader) -> None:
         super().__init__(loader)
+        if loader.prefetch_factor <= 0:
+            raise AssertionError("prefetch_factor must be greater than 0 for "
+                                 "MultiProcessingDataLoaderIter")
         n = self._num_workers
         self._executors = [concurrent.futures.ThreadPoolExecutor(
             1, thread_name_prefix=f"ember-dataloader-{i}") for i in range(n)]

@@ -41,11 +41,9 @@ class IterableDataset(Dataset[T_co], Iterable[T_co]):
     """An abstract iterable-style dataset: subclasses override ``__iter__``.
 
     With ``num_workers > 0`` each worker iterates the dataset itself; use
-    ``get_worker_info()`` in ``__iter__`` to split the work between them.
+    ``get_worker_info()`` in ``__iter__`` to split the work between them. As in PyTorch,
+    ``__iter__`` is abstract: a subclass without one cannot be instantiated.
     """
-
-    def __iter__(self) -> Iterator[T_co]:
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
 
     def __add__(self, other: Dataset[T_co]) -> ChainDataset:  # type: ignore[override]
         return ChainDataset([self, other])

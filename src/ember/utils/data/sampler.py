@@ -11,6 +11,8 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Generic, TypeVar
 
+import numpy as np
+
 from ...creation import as_tensor, randint, randperm
 from ...dtype import float64, int64
 from ...random import Generator, rng_of
@@ -165,18 +167,41 @@ class WeightedRandomSampler(Sampler[int]):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        w = self.weights.numpy(force=True)
-        if (w < 0).any() or not (w.sum() > 0):
-            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if not self.replacement and self.num_samples > int((w > 0).sum()):
-            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
-                               "replacement")
-        draws = rng_of(self.generator).choice(len(w), size=self.num_samples,
-                                              replace=self.replacement, p=w / w.sum())
-        yield from draws.tolist()
+        yield from _multinomial(self.weights.numpy(force=True), self.num_samples,
+                                self.replacement, rng_of(self.generator)).tolist()
 
     def __len__(self) -> int:
         return self.num_samples
+
+
+def _multinomial(w: np.ndarray, n: int, replacement: bool, rng: np.random.Generator
+                 ) -> np.ndarray:
+    """``torch.multinomial(w, n, replacement)`` on a 1-d float array, with its checks and
+    errors. Without replacement (or for one sample) the draw is PyTorch's: the ``n`` largest
+    of ``w / q`` for ``q ~ Exp(1)``, so zero weights come last rather than never."""
+    if not replacement and n > w.shape[0]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    if not replacement or n == 1:
+        if not w.size:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as "
+                               "the operation has no identity.")
+        if not (w.max() < np.inf and w.min() >= 0):
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if w.sum() == 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        keys = w / rng.exponential(size=w.shape[0])
+        return np.argsort(-keys, kind="stable")[:n]
+    if not (w >= 0).all():
+        raise RuntimeError("invalid multinomial distribution (encountering probability entry "
+                           "< 0)")
+    if not np.isfinite(w).all():
+        raise RuntimeError("invalid multinomial distribution (encountering probability entry "
+                           "= infinity or NaN)")
+    total = w.sum()
+    if not total > 0:
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    return rng.choice(w.shape[0], size=n, p=w / total)
 
 
 class BatchSampler(Sampler[list[int]]):
