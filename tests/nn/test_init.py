@@ -11,6 +11,7 @@ import torch
 
 import ember
 from ember.nn import init
+from tests._surface_helpers import assert_same_outcome
 from tests._surface_helpers import same_error as _same_error
 
 
@@ -167,3 +168,79 @@ def test_zero_element_kaiming_warns_like_torch():
                 assert getattr(lib.nn.init, fn)(t) is t
             caught.append([str(x.message) for x in w])
         assert caught[0] == caught[1] and caught[0]
+
+
+_BOUND_CASES = [
+    ("float32", float("nan"), 1.0), ("float32", 0.0, float("nan")),
+    ("float32", float("-inf"), 0.0), ("float32", 0.0, float("inf")),
+    ("float32", -3e38, 3e38), ("float64", -1e39, 0.0), ("float16", -7e4, 0.0),
+    ("float32", 2.0, 1.0), ("float32", 1 / 3, 0.1), ("float32", 1e20, 1.0),
+    ("float64", -3e38, 3e38), ("float16", -3e4, 3e4),
+]
+
+
+@pytest.mark.parametrize("dtype,a,b", _BOUND_CASES)
+def test_uniform_bound_checks_match_torch(dtype, a, b):
+    def run(lib):
+        t = lib.empty(50, dtype=getattr(lib, dtype))
+        lib.nn.init.uniform_(t, a, b)
+        return bool(((t >= a) & (t <= b)).all())
+
+    assert_same_outcome(lambda: run(ember), lambda: run(torch))
+
+
+@pytest.mark.parametrize("std", [-1.0, -0.5, -1e-20, float("nan")])
+def test_normal_std_check_matches_torch(std):
+    _same_error(lambda: init.normal_(ember.empty(3), 0.0, std),
+                lambda: torch.nn.init.normal_(torch.empty(3), 0.0, std))
+
+
+@pytest.mark.parametrize("args", [(), (1.0, 2.0, 0.0, 3.0), (0.0, 1.0, -0.5, 0.5),
+                                  (4.5, 1.0, -2.0, 2.0), (-1.0, 0.5, -3.0, -0.5)])
+def test_trunc_normal_matches_torch_distribution(args):
+    """Same bounds, mean and spread as torch's (different random numbers), and the same
+    warning when the mean is far from [a, b]."""
+    drawn, caught = [], []
+    for lib in (ember, torch):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            t = lib.nn.init.trunc_normal_(lib.empty(20_000, dtype=lib.float64), *args)
+        drawn.append(np.asarray(t.tolist()))
+        caught.append([str(x.message) for x in w])
+    (e, t), (a, b) = drawn, args[2:] or (-2.0, 2.0)
+    assert caught[0] == caught[1]
+    assert a <= e.min() and e.max() <= b and a <= t.min() and t.max() <= b
+    assert abs(e.mean() - t.mean()) < 0.03 and abs(e.std() - t.std()) < 0.03
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _same_error(lambda: init.trunc_normal_(ember.empty(3, dtype=ember.int64), *args),
+                    lambda: torch.nn.init.trunc_normal_(torch.empty(3, dtype=torch.int64), *args))
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 2, 3), (1, 1), (0, 3)])
+def test_orthogonal_gives_torchs_orthogonality(shape):
+    """``W Wᵀ = gain² I`` on the short side, as torch's; the same errors."""
+    grams = []
+    for lib in (ember, torch):
+        w = lib.empty(*shape, dtype=lib.float64)
+        assert lib.nn.init.orthogonal_(w, gain=2) is w
+        m = np.asarray(w.tolist()).reshape(shape[0], math.prod(shape[1:]))
+        grams.append(m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m)
+    np.testing.assert_allclose(grams[0], grams[1], atol=1e-10)
+    _same_error(lambda: init.orthogonal_(ember.empty(3)),
+                lambda: torch.nn.init.orthogonal_(torch.empty(3)))
+
+
+@pytest.mark.parametrize("shape,groups", [((2, 3), 1), ((3, 2), 1), ((4, 2, 3), 1),
+                                          ((4, 2, 3, 3), 2), ((2, 3, 2, 3, 4), 1),
+                                          ((6, 2, 5), 3), ((3,), 1), ((3, 2, 2), 2)])
+def test_eye_and_dirac_match_torch(shape, groups):
+    def fill(lib, name):
+        t = lib.nn.Parameter(lib.full(shape, 7.0))
+        kwargs = {"groups": groups} if name == "dirac_" else {}
+        out = getattr(lib.nn.init, name)(t, **kwargs)
+        return out is t, t.requires_grad, t.is_leaf, t.tolist()
+
+    for name in ("eye_", "dirac_"):
+        assert_same_outcome(lambda name=name: fill(ember, name),
+                            lambda name=name: fill(torch, name))

@@ -3,9 +3,11 @@ printing, errors, modes, conversions and hooks."""
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 
 import numpy as np
+import pytest
 import torch
 
 import ember
@@ -422,6 +424,65 @@ def test_forward_hooks_match_torch():
         outs[lib.__name__] = (first, second)
     assert logs["ember"] == logs["torch"]
     assert outs["ember"] == outs["torch"]
+
+
+def _always_called_log(lib, fail_in: str):
+    """What the hooks of a module whose pre-hook, forward or plain hook raises record."""
+    log = []
+
+    class Net(lib.nn.Module):
+        def forward(self, x, scale=1):
+            if fail_in == "forward":
+                raise ValueError("boom")
+            return x * scale
+
+    m = Net()
+
+    def pre(mod, args):
+        if fail_in == "pre":
+            raise KeyError("pre")
+
+    def bad(mod, args, output):
+        raise KeyError("bad")
+
+    m.register_forward_pre_hook(pre)
+    m.register_forward_hook(lambda mod, args, out: log.append(("always", out is None)),
+                            always_call=True)
+    m.register_forward_hook(lambda mod, args, out: log.append(("plain",)))
+    m.register_forward_hook(lambda mod, args, kwargs, out: log.append(("kw", sorted(kwargs))),
+                            always_call=True, with_kwargs=True)
+    m.register_forward_hook(bad, always_call=fail_in != "hook")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            m(lib.ones(1), scale=2)
+        except Exception as e:  # noqa: BLE001 - compared below
+            log.append((type(e).__name__, str(e)))
+    log.extend(str(w.message) for w in caught)
+    return log
+
+
+@pytest.mark.parametrize("fail_in", ["pre", "forward", "hook"])
+def test_always_call_forward_hooks_run_when_forward_raises(fail_in):
+    assert _always_called_log(ember, fail_in) == _always_called_log(torch, fail_in)
+
+
+def test_modules_remove_duplicate_and_positional_state_dict_match_torch():
+    for lib in (ember, torch):
+        lin = lib.nn.Linear(2, 2)
+        lin_e = lib.nn.Sequential(lin, lib.nn.Sequential(lin))
+        kinds = [type(m).__name__ for m in lin_e.modules(remove_duplicate=False)]
+        assert kinds == ["Sequential", "Linear", "Sequential", "Linear"]
+    es, ts = [], []
+    for lib, out in ((ember, es), (torch, ts)):
+        m = lib.nn.Linear(2, 2)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            dest = OrderedDict()
+            got = m.state_dict(dest, "p.", True)
+        out.append((got is dest, list(got), got["p.weight"].requires_grad,
+                    [(w.category.__name__, str(w.message)) for w in caught]))
+    assert es == ts
 
 
 def test_missing_forward_error():

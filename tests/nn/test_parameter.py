@@ -120,8 +120,16 @@ def test_deepcopy_and_pickle_keep_the_class():
     p = nn.Parameter(ember.tensor([1.0, 2.0]))
     p.grad = ember.tensor([0.5, 0.5])
     q = copy.deepcopy(p)
-    assert type(q) is nn.Parameter and q.requires_grad
-    assert q.tolist() == p.tolist() and q.grad.tolist() == p.grad.tolist()
+    pt = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    pt.grad = torch.tensor([0.5, 0.5])
+    qt = copy.deepcopy(pt)
+    assert type(q) is nn.Parameter and q.requires_grad == qt.requires_grad
+    assert q.tolist() == p.tolist() == qt.tolist()
+    # torch's Parameter.__deepcopy__ copies the values and requires_grad, not the grad
+    assert (q.grad is None) == (qt.grad is None) and q.is_leaf == qt.is_leaf
+    frozen, frozen_t = (copy.deepcopy(lib.nn.Parameter(lib.ones(1), requires_grad=False))
+                        for lib in (ember, torch))
+    assert frozen.requires_grad == frozen_t.requires_grad
     with ember.no_grad():
         q.add_(1)
     assert p.tolist() == [1.0, 2.0]

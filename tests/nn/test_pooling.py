@@ -8,6 +8,7 @@ import torch
 
 import ember
 from ember import nn
+from tests._surface_helpers import assert_same_error, dtype_name, outcome
 from tests._surface_helpers import same_error as _same_error
 
 
@@ -129,3 +130,20 @@ def test_functional_dropout_matches_torch_node_and_errors():
     assert out is y and set(np.unique(y.numpy())) <= {0.0, 2.0}
     _same_error(lambda: ember.nn.functional.dropout(ember.ones(2), 2.0),
                 lambda: torch.nn.functional.dropout(torch.ones(2), 2.0))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool", "float16", "float64"])
+@pytest.mark.parametrize("p", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("training", [True, False])
+def test_functional_dropout_dtypes_match_torch(dtype, p, training):
+    """Non-float inputs pass through where nothing is dropped, keep their dtype at p=1, and
+    raise torch's cast error otherwise."""
+    def run(lib):
+        out = lib.nn.functional.dropout(lib.ones(6, dtype=getattr(lib, dtype)), p, training)
+        values = out.tolist() if p in (0.0, 1.0) or not training else tuple(out.shape)
+        return dtype_name(out.dtype), values
+
+    if outcome(lambda: run(torch))[0] == "err":
+        assert_same_error(lambda: run(ember), lambda: run(torch))
+    else:
+        assert run(ember) == run(torch)

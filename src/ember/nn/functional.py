@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from .. import ops
-from ..creation import rand_like
+from ..creation import rand_like, zeros
 from ..ops import loss as _loss
 from ..ops._apply import apply, broadcast_error
 from ..ops.conv import conv1d, conv2d
@@ -126,7 +126,11 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     if not training or p == 0:
         return input
     if p == 1:
-        return input.mul_(0) if inplace else input * 0
+        zero = zeros((), dtype=input.dtype, device=input.device)
+        return input.mul_(zero) if inplace else input * zero
+    if not input.is_floating_point():
+        raise RuntimeError("result type Float can't be cast to the desired output type "
+                           f"{_DTYPE_NAMES[input.dtype.name]}")
     # Keep an element where a U(0, 1) draw falls below 1 - p: a Bernoulli(1 - p) mask.
     mask = (rand_like(input) < 1 - p).to(input.dtype).div_(1 - p)
     return input.mul_(mask) if inplace else input * mask

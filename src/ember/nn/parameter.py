@@ -38,17 +38,18 @@ class Parameter(Tensor):
         p._accumulator = None
         return p
 
-    def __repr__(self, *, tensor_contents=None) -> str:
-        return "Parameter containing:\n" + Tensor.__repr__(self)
-
-    __str__ = __repr__
+    def __repr__(self) -> str:
+        # A Parameter prints its values as a plain tensor does; a subclass, as PyTorch
+        # prints any tensor subclass, inside "Parameter(...)".
+        if type(self) is Parameter:
+            return "Parameter containing:\n" + self._repr("tensor(")
+        return f"Parameter containing:\nParameter({Tensor.__repr__(self)})"
 
     def __deepcopy__(self, memo) -> Parameter:
+        # A copy of the values and requires_grad only: PyTorch's copy has no ``.grad``.
         if id(self) in memo:
             return memo[id(self)]
-        out = Parameter(Tensor._make(self._data.copy()), self._rg)
-        if self.grad is not None:
-            out.grad = self.grad.__deepcopy__(memo)
+        out = type(self)(Tensor._make(self._data.copy()), self._rg)
         memo[id(self)] = out
         return out
 

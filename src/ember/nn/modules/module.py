@@ -9,6 +9,7 @@ walks those registries, so it follows the order in which ``__init__`` assigned t
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -80,6 +81,7 @@ class Module:
         setattr_(self, "_forward_pre_hooks_with_kwargs", {})
         setattr_(self, "_forward_hooks", OrderedDict())
         setattr_(self, "_forward_hooks_with_kwargs", {})
+        setattr_(self, "_forward_hooks_always_called", {})
 
     # ---- registration ---------------------------------------------------------------------
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -255,6 +257,7 @@ class Module:
                               ("_forward_pre_hooks_with_kwargs", {}),
                               ("_forward_hooks", OrderedDict()),
                               ("_forward_hooks_with_kwargs", {}),
+                              ("_forward_hooks_always_called", {}),
                               ("_non_persistent_buffers_set", set())):
             self.__dict__.setdefault(name, default)
 
@@ -307,9 +310,10 @@ class Module:
                 memo.add(module)
                 yield name, module
 
-    def modules(self) -> Iterator[Module]:
-        """This module and all its descendants, depth first."""
-        for _, module in self.named_modules():
+    def modules(self, remove_duplicate: bool = True) -> Iterator[Module]:
+        """This module and all its descendants, depth first (each once, unless
+        ``remove_duplicate`` is False)."""
+        for _, module in self.named_modules(remove_duplicate=remove_duplicate):
             yield module
 
     def named_modules(self, memo: set | None = None, prefix: str = "",
@@ -444,12 +448,24 @@ class Module:
             if buf is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
 
-    def state_dict(self, *, destination: dict | None = None, prefix: str = "",
+    def state_dict(self, *args, destination: dict | None = None, prefix: str = "",
                    keep_vars: bool = False) -> dict[str, Any]:
         """An ordered dict of parameters and persistent buffers by dotted name.
 
-        Tensors are detached (sharing storage) unless ``keep_vars``.
+        Tensors are detached (sharing storage) unless ``keep_vars``. Positional
+        ``(destination, prefix, keep_vars)`` still work, with PyTorch's FutureWarning.
         """
+        if args:
+            warnings.warn(
+                "Positional args are being deprecated, use kwargs instead. Refer to "
+                "https://pytorch.org/docs/main/generated/torch.nn.Module.html"
+                "#torch.nn.Module.state_dict for details.", FutureWarning, stacklevel=2)
+            if destination is None:
+                destination = args[0]
+            if len(args) > 1 and prefix == "":
+                prefix = args[1]
+            if len(args) > 2 and keep_vars is False:
+                keep_vars = args[2]
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
@@ -573,11 +589,14 @@ class Module:
                               with_kwargs: bool = False,
                               always_call: bool = False) -> RemovableHandle:
         """``hook(module, args, output)`` (or ``hook(module, args, kwargs, output)``) runs
-        after ``forward``; a non-None return value replaces the output."""
+        after ``forward``; a non-None return value replaces the output. With
+        ``always_call``, it also runs (with output None) when ``forward`` raises."""
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
         if prepend:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
@@ -588,29 +607,51 @@ class Module:
         return self._call_with_hooks(args, kwargs)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict):
-        with_kwargs = self._forward_pre_hooks_with_kwargs
-        for hook_id, hook in list(self._forward_pre_hooks.items()):
-            if hook_id in with_kwargs:
-                result = hook(self, args, kwargs)
+        called: set = set()
+        output = None
+        try:
+            with_kwargs = self._forward_pre_hooks_with_kwargs
+            for hook_id, hook in list(self._forward_pre_hooks.items()):
+                if hook_id in with_kwargs:
+                    result = hook(self, args, kwargs)
+                    if result is not None:
+                        if not (isinstance(result, tuple) and len(result) == 2):
+                            raise RuntimeError("forward pre-hook must return None or a tuple "
+                                               f"of (new_args, new_kwargs), but got {result}.")
+                        args, kwargs = result
+                else:
+                    result = hook(self, args)
+                    if result is not None:
+                        args = result if isinstance(result, tuple) else (result,)
+            output = self.forward(*args, **kwargs)
+            with_kwargs = self._forward_hooks_with_kwargs
+            for hook_id, hook in list(self._forward_hooks.items()):
+                if hook_id in self._forward_hooks_always_called:
+                    called.add(hook_id)
+                if hook_id in with_kwargs:
+                    result = hook(self, args, kwargs, output)
+                else:
+                    result = hook(self, args, output)
                 if result is not None:
-                    if not (isinstance(result, tuple) and len(result) == 2):
-                        raise RuntimeError("forward pre-hook must return None or a tuple of "
-                                           f"(new_args, new_kwargs), but got {result}.")
-                    args, kwargs = result
-            else:
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
-        with_kwargs = self._forward_hooks_with_kwargs
-        for hook_id, hook in list(self._forward_hooks.items()):
-            if hook_id in with_kwargs:
-                result = hook(self, args, kwargs, output)
-            else:
-                result = hook(self, args, output)
-            if result is not None:
-                output = result
-        return output
+                    output = result
+            return output
+        except Exception:
+            # Hooks registered with always_call=True run even when forward raised.
+            for hook_id, hook in list(self._forward_hooks.items()):
+                if hook_id not in self._forward_hooks_always_called or hook_id in called:
+                    continue
+                try:
+                    if hook_id in self._forward_hooks_with_kwargs:
+                        result = hook(self, args, kwargs, output)
+                    else:
+                        result = hook(self, args, output)
+                    if result is not None:
+                        output = result
+                except Exception as e:  # noqa: BLE001 - silenced with a warning, as torch does
+                    warnings.warn("module forward hook with ``always_call=True`` raised an "
+                                  "exception that was silenced as another error was raised in "
+                                  f"forward: {e}", stacklevel=2)
+            raise
 
     # ---- printing -------------------------------------------------------------------------
     def _get_name(self) -> str:
