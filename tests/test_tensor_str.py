@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+import ember
 from ember._tensor_str import format_tensor, get_printoptions, printoptions, set_printoptions
 
 nan, inf = math.nan, math.inf
@@ -341,3 +342,106 @@ def test_get_printoptions_defaults():
         "linewidth": 80,
         "sci_mode": None,
     }
+
+
+# ---- ember tensors, printed through Tensor.__repr__/__str__/__format__ -----------------------
+
+def _both(build):
+    """``build(lib)`` run on ember and on torch, as text (or the exception raised)."""
+    out = []
+    for lib in (ember, torch):
+        try:
+            out.append(build(lib))
+        except Exception as exc:  # noqa: BLE001 - the error is what is compared
+            out.append((type(exc).__name__, str(exc).replace("torch.", "ember.")))
+    e, t = out
+    return e, t.replace("torch.", "ember.") if isinstance(t, str) else t
+
+
+def _param_subclass(lib):
+    class MyParameter(lib.nn.Parameter):
+        pass
+
+    return MyParameter
+
+
+def _own_repr(lib):
+    class Named(lib.nn.Parameter):
+        def __repr__(self):
+            return "Named()"
+
+    return Named(lib.ones(1))
+
+
+TENSOR_TEXT = {
+    "dtypes": lambda m: "\n".join(
+        repr((m.arange(12).reshape(3, 4) - 5).to(getattr(m, d)))
+        for d in ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+                  "bool")),
+    "empty_shapes": lambda m: "\n".join(
+        repr(m.zeros(s, dtype=d)) for s in ((0,), (2, 0), (0, 3, 4))
+        for d in (m.float32, m.float64, m.int64, m.bool)),
+    "special_values": lambda m: repr(m.tensor([math.nan, math.inf, -math.inf, -0.0, 2.0])),
+    "summarised_4d": lambda m: repr(m.arange(5 * 6 * 7 * 8.0).reshape(5, 6, 7, 8) / 3),
+    "transpose": lambda m: repr(m.arange(24.0).reshape(2, 3, 4).transpose(0, 2)),
+    "strided_slice": lambda m: repr(m.arange(30).reshape(5, 6)[::2, 1::3]),
+    "reversed_rows": lambda m: repr(m.arange(12.0).reshape(3, 4)[[2, 1, 0]]),
+    "expanded": lambda m: repr(m.arange(3.0).expand(4, 3)),
+    "leaf": lambda m: repr(m.tensor([1.5, 2.0], requires_grad=True)),
+    "grad_fn": lambda m: repr((m.tensor([1.5, 2.0], requires_grad=True) * 2).sum()),
+    "parameter": lambda m: repr(m.nn.Parameter(m.arange(4.0).reshape(2, 2))),
+    "parameter_str": lambda m: str(m.nn.Parameter(m.arange(4.0).reshape(2, 2))),
+    "parameter_frozen": lambda m: str(m.nn.Parameter(m.ones(2), requires_grad=False)),
+    "parameter_subclass": lambda m: repr(_param_subclass(m)(m.ones(2))),
+    "parameter_subclass_str": lambda m: str(_param_subclass(m)(m.ones(2, 2))),
+    "str_uses_subclass_repr": lambda m: f"{_own_repr(m)!s} {_own_repr(m)}",
+    "tensor_contents": lambda m: m.ones(2, requires_grad=True).__repr__(tensor_contents="[X]"),
+    "tensor_contents_empty": lambda m: m.zeros(0, 2).__repr__(tensor_contents="..."),
+    "parameter_rejects_contents": lambda m: m.nn.Parameter(m.ones(1)).__repr__(
+        tensor_contents="x"),
+    "format_0d": lambda m: f"{m.tensor(3.14159):.3f}|{m.tensor(7):>4}|{m.tensor(True)}",
+    "format_0d_requires_grad": lambda m: f"{m.tensor(2.5, requires_grad=True):.2e}",
+    "format_nd_plain": lambda m: f"{m.tensor([1.0, 2.0])}",
+    "format_nd_spec": lambda m: f"{m.tensor([1.0, 2.0]):.3f}",
+    "format_0d_parameter": lambda m: f"{m.nn.Parameter(m.tensor(1.5)):.2f}",
+    "format_0d_parameter_plain": lambda m: f"{m.nn.Parameter(m.tensor(1.5))}",
+    "size": lambda m: f"{m.Size([2, 3])} {m.Size([])} {m.zeros(4).shape!r}",
+    "device": lambda m: f"{m.device('cpu')} {m.device('cuda', 1)!r} {m.zeros(1).device!r}",
+    "dtype": lambda m: " ".join(str(getattr(m, d)) for d in ("float16", "int8", "uint8", "bool")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TENSOR_TEXT))
+def test_ember_tensor_text_matches_torch(name):
+    e, t = _both(TENSOR_TEXT[name])
+    assert e == t
+
+
+def test_ember_tensor_repr_after_default_dtype_float64():
+    def build(lib):
+        lib.set_default_dtype(lib.float64)
+        try:
+            return "\n".join(repr(x) for x in (
+                lib.tensor([1.5, 2.0]), lib.tensor([1.5], dtype=lib.float32), lib.zeros(0),
+                lib.zeros(0, dtype=lib.float32), lib.tensor(2.0, requires_grad=True),
+                lib.arange(3)))
+        finally:
+            lib.set_default_dtype(lib.float32)
+
+    e, t = _both(build)
+    assert e == t
+
+
+@pytest.mark.parametrize("profile", ["default", "short", "full"])
+def test_ember_set_printoptions_profiles_and_restore(profile):
+    def build(lib):
+        x = lib.arange(2400.0).reshape(2, 3, 400) / 7
+        lib.set_printoptions(precision=1, linewidth=50, edgeitems=1, sci_mode=True)
+        changed = repr(x)
+        lib.set_printoptions(profile=profile)
+        texts = [changed, repr(x), str(lib._tensor_str.get_printoptions())]
+        lib.set_printoptions(profile="default")
+        return "\n".join([*texts, repr(x)])
+
+    e, t = _both(build)
+    assert e == t

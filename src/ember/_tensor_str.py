@@ -317,6 +317,9 @@ def format_tensor(
     device: str | None = None,
     grad_fn_name: str | None = None,
     requires_grad: bool = False,
+    prefix: str = _PREFIX,
+    contents: str | None = None,
+    tangent: str | None = None,
 ) -> str:
     """Return exactly what ``repr(tensor)`` prints in PyTorch (``torch.`` -> ``ember.``).
 
@@ -329,9 +332,14 @@ def format_tensor(
         grad_fn_name: name of the producing backward node, e.g. ``'MulBackward0'``.
         requires_grad: whether the tensor requires grad (shown for leaves only,
             i.e. when ``grad_fn_name`` is ``None``).
+        prefix: what opens the text: ``'tensor('``, or ``'<subclass name>('`` for a
+            tensor subclass; continuation lines are indented to its length.
+        contents: the text to print between the prefix and the suffixes instead of the
+            values (``Tensor.__repr__``'s ``tensor_contents``).
+        tangent: the repr of a dual tensor's tangent (forward-mode AD), printed last.
     """
     array = np.asarray(array)
-    indent = len(_PREFIX)
+    indent = len(prefix)
     suffixes: list[str] = []
     if device is not None and device != "cpu":
         suffixes.append(f"device='{device}'")
@@ -341,15 +349,17 @@ def format_tensor(
             suffixes.append("size=" + shape_text)
         if dtype_name != default_dtype_name:
             suffixes.append(f"dtype=ember.{dtype_name}")
-        body = "[]"
+        body = "[]" if contents is None else contents
     else:
         if not _OPTS.edgeitems:
             suffixes.append("size=" + shape_text)
         if dtype_name not in _default_dtypes(default_dtype_name):
             suffixes.append(f"dtype=ember.{dtype_name}")
-        body = _body_str(array, dtype_name, indent)
+        body = _body_str(array, dtype_name, indent) if contents is None else contents
     if grad_fn_name is not None:
         suffixes.append(f"grad_fn=<{grad_fn_name}>")
     elif requires_grad:
         suffixes.append("requires_grad=True")
-    return _add_suffixes(_PREFIX + body, suffixes, indent)
+    if tangent is not None:
+        suffixes.append("tangent=" + tangent)
+    return _add_suffixes(prefix + body, suffixes, indent)
