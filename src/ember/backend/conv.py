@@ -468,13 +468,26 @@ def max_pool(x, kernel, stride, padding, dilation, out):
     flat = xp.zeros(best.shape, dtype=np.int64)
     rest = arg
     place = 1
+    starts = []
     for i in reversed(range(nd)):
         ki = rest % kernel[i]
         rest = rest // kernel[i]
-        start = xp.arange(out[i], dtype=np.int64) * stride[i] - padding[i][0]
-        pos = start.reshape((-1,) + (1,) * (nd - 1 - i)) + ki * dilation[i]
-        flat += pos * place
+        start = (xp.arange(out[i], dtype=np.int64) * stride[i] - padding[i][0]).reshape(
+            (-1,) + (1,) * (nd - 1 - i))
+        starts.append(start)
+        flat += (start + ki * dilation[i]) * place
         place *= spatial[i]
+    if any(lo for lo, _ in padding) and bool((best == fill).any()):
+        # a window with no input element above the padding's fill (all padding, or all
+        # -inf) keeps its first element, padding: PyTorch's index is instead the window's
+        # first position past the low padding
+        first, padded, place = 0, False, 1
+        for i, start in zip(reversed(range(nd)), starts):
+            skip = (xp.maximum(-start, 0) + dilation[i] - 1) // dilation[i] * dilation[i]
+            first = first + (start + skip) * place
+            padded = padded | (start < 0)
+            place *= spatial[i]
+        flat = xp.where((arg == 0) & padded, first, flat)
     return best, flat
 
 
@@ -486,13 +499,16 @@ def max_pool_scatter(g, indices, input_size):
     if not g.size:
         return xp.zeros(tuple(input_size), dtype=g.dtype)
     idx = indices.reshape(rows, -1) + xp.arange(rows, dtype=np.int64)[:, None] * plane
-    out = xp.bincount(idx.ravel(), weights=g.ravel(), minlength=rows * plane)
+    # (a window of padding alone points past its plane, as PyTorch's index does: dropped)
+    out = xp.bincount(idx.ravel(), weights=g.ravel(), minlength=rows * plane)[:rows * plane]
     return out.astype(g.dtype, copy=False).reshape(tuple(input_size))
 
 
 def max_pool_gather(x, indices):
     """``x``'s elements at ``indices`` (flat per plane): the adjoint of ``max_pool_scatter``."""
     xp = _xp(x)
+    if not indices.size:
+        return xp.zeros(indices.shape, dtype=x.dtype)
     rows = int(np.prod(x.shape[:-2], dtype=np.int64))
     flat = x.reshape(rows, -1)
     return xp.take_along_axis(flat, indices.reshape(rows, -1), axis=1).reshape(indices.shape)
@@ -500,7 +516,8 @@ def max_pool_gather(x, indices):
 
 def separable_pool(x, a, b):
     """``a @ x @ b`` over the last two dims: ``a`` (Ho, H), ``b`` (W, Wo). Average pooling
-    of every kind (and its gradient, with the transposed matrices) is this product."""
+    of every kind (and its gradient, with the transposed matrices) is this product, in the
+    matrices' dtype (float for a half ``x``), rounded to ``x``'s."""
     xp = _xp(x)
     lead = x.shape[:-2]
     h, w = x.shape[-2:]
@@ -508,4 +525,5 @@ def separable_pool(x, a, b):
     if not x.size or not ho or not wo:
         return xp.zeros(lead + (ho, wo), dtype=x.dtype)
     t = (x.reshape(-1, w) @ b).reshape(-1, h, wo)
-    return xp.ascontiguousarray(xp.matmul(a, t).reshape(lead + (ho, wo)))
+    y = xp.matmul(a, t).reshape(lead + (ho, wo)).astype(x.dtype, copy=False)
+    return xp.ascontiguousarray(y)

@@ -8,9 +8,14 @@ derivative is one of three array kernels (``backend/conv.py``).
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..backend import conv as kernels
+from ..backend.threads import get_num_threads
+from ..dtype import result_type
 from ._apply import apply, device_error
 from .registry import defop
 
@@ -75,10 +80,13 @@ CONV_WEIGHT_GRAD = defop(
 
 
 # ---- arguments ------------------------------------------------------------------------------
-def _tuple(name: str, value, nd: int) -> tuple:
-    if isinstance(value, int):
-        return (value,) * nd
-    value = tuple(value)
+def _ints(value, nd: int) -> tuple:
+    """An int argument as PyTorch's argument parser reads it: one int for every dim."""
+    return (value,) * nd if isinstance(value, int) else tuple(value)
+
+
+def _expand(name: str, value: tuple, nd: int) -> tuple:
+    """PyTorch's ``expand_param_if_needed``: one value for every dim, or one for all."""
     if len(value) == 1:
         return value * nd
     if len(value) != nd:
@@ -93,63 +101,104 @@ _CTYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int6
           "bool": "bool"}
 _TENSOR_TYPE = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                 "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-                "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+                "int8": "CharTensor", "uint8": "ByteTensor"}
+_SCALAR_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                "bool": "Bool"}
 
 
 def _type_name(t) -> str:
+    if t.dtype.name == "bool":
+        return "CPUBoolType" if t.device.type == "cpu" else "CUDABoolType"
     prefix = "ember." if t.device.type == "cpu" else "ember.cuda."
     return prefix + _TENSOR_TYPE[t.dtype.name]
 
 
-def _check(input, weight, bias, stride, padding, dilation, groups, nd):
-    """PyTorch's argument checks; returns padding as (low, high) pairs."""
-    if weight.ndim != nd + 2:
-        if weight.ndim < 3:
-            raise RuntimeError("weight should have at least three dimensions")
-        _tuple("stride", stride, weight.ndim - 2)
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("non-positive stride is not supported")
-    if any(d <= 0 for d in dilation):
-        raise RuntimeError("non-positive dilation is not supported")
+def _same_padding(input, weight, stride, dilation, groups) -> tuple:
+    """PyTorch's ``_convolution_same``: the (low, high) padding per dim that keeps the
+    input's size; where a dim's total is odd, the extra row goes on the high side."""
+    nd = weight.ndim - 2
+    if nd < 1:
+        raise RuntimeError("weight should have at least three dimensions")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
-    if type(input._data) is not type(weight._data):
-        raise device_error(input, weight)
-    if input.dtype is not weight.dtype:
-        raise RuntimeError(f"Input type ({_type_name(input)}) and weight type "
-                           f"({_type_name(weight)}) should be the same or input should be a "
-                           "MKLDNN tensor and weight is a dense tensor")
-    if bias is not None and bias.dtype is not input.dtype:
-        raise RuntimeError(f"Input type ({_CTYPE[input.dtype.name]}) and bias type "
-                           f"({_CTYPE[bias.dtype.name]}) should be the same")
-    if isinstance(padding, str):
-        if padding == "valid":
-            pads = ((0, 0),) * nd
-        elif padding == "same":
-            if any(s != 1 for s in stride):
-                raise RuntimeError("padding='same' is not supported for strided convolutions")
-            pads = []
-            for d, k in zip(dilation, weight.shape[2:]):
-                total = d * (k - 1)
-                pads.append((total // 2, total - total // 2))
-            pads = tuple(pads)
-        else:
-            raise RuntimeError(f"Invalid padding string: '{padding}'")
-    else:
-        p = _tuple("padding", padding, nd)
-        if any(v < 0 for v in p):
-            raise RuntimeError("negative padding is not supported")
-        pads = tuple((v, v) for v in p)
+    if weight.ndim != input.ndim:
+        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-"
+                           f"dimensional weight{list(weight.shape)}, but got {input.ndim}-"
+                           f"dimensional input of size {list(input.shape)} instead")
+    for name, value in (("stride", stride), ("dilation", dilation)):
+        if len(value) not in (1, nd):
+            raise RuntimeError(f"{name} cannot broadcast to {nd} dimensions")
+    if any(s != 1 for s in stride):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    pads = []
+    for d, k in zip(dilation * nd if len(dilation) == 1 else dilation, weight.shape[2:]):
+        total = d * (k - 1)
+        low = abs(total) // 2 * (1 if total >= 0 else -1)  # C++ division: toward zero
+        pads.append((low, total - low))
+    if any(lo != hi for lo, hi in pads) and not _warned_same:
+        _warned_same.append(True)  # once per process, as PyTorch's TORCH_WARN_ONCE
+        warnings.warn("Using padding='same' with even kernel lengths and odd dilation may "
+                      "require a zero-padded copy of the input be created", stacklevel=4)
+    return tuple(pads)
+
+
+_warned_same: list = []
+
+
+def _uses_mkldnn(input, weight, stride, dilation, groups) -> bool:
+    """Whether PyTorch's CPU convolution would run this call through oneDNN (its
+    ``use_mkldnn``), whose checks and messages differ from the native kernel's."""
+    if input.dtype.name != "float32" or input.device.type != "cpu":
+        return False
+    n, c = input.shape[:2]
+    kh, kw = (1,) + weight.shape[2:] if weight.ndim == 3 else weight.shape[-2:]
+    plane = int(np.prod(input.shape[2:], dtype=np.int64))
+    return (any(s != 1 for s in stride) or any(d != 1 for d in dilation) or n >= 16
+            or kh != 1 or kw != 1 or get_num_threads() > 1) and \
+        (groups > 1 or (kw > 3 and kh > 3) or n > 1 or n * c * plane > 20480)
+
+
+def _check(input, weight, bias, stride, padding, dilation, groups, output_padding):
+    """PyTorch's checks in ``at::_convolution``, in its order. ``padding`` is PyTorch's
+    list, or ('same') one (low, high) pair per dim. Returns stride, the (low, high) pairs
+    and dilation, one value per dim."""
+    if weight.ndim < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    dim = weight.ndim - 2
+    stride = _expand("stride", stride, dim)
+    pads = padding if isinstance(padding[0], tuple) else \
+        tuple((p, p) for p in _expand("padding", padding, dim))
+    dilation = _expand("dilation", dilation, dim)
+    _expand("output_padding", output_padding, dim)
+    if any(lo < 0 for lo, _ in pads):  # (with 'same', PyTorch pads or crops the high side)
+        raise RuntimeError("negative padding is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d < 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    if weight.ndim != input.ndim:
+        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-"
+                           f"dimensional weight {list(weight.shape)}, but got {input.ndim}-"
+                           f"dimensional input of size {list(input.shape)} instead")
     o = weight.shape[0]
-    if o % groups:
+    if o < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} "
+                           f"at dimension 0, but got weight of size {list(weight.shape)} "
+                           "instead")
+    if o % groups:  # PyTorch's message prints the size in double brackets
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
                            f"at dimension 0, but got weight of size [{list(weight.shape)}] "
                            "instead")
     if input.shape[1] != weight.shape[1] * groups:
+        # with padding='same' and an odd total, PyTorch pads the input's high side first
+        shown = list(input.shape[:2]) + [s + hi - lo for s, (lo, hi) in
+                                         zip(input.shape[2:], pads)]
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, "
-                           f"expected input{list(input.shape)} to have "
-                           f"{weight.shape[1] * groups} channels, but got {input.shape[1]} "
-                           "channels instead")
+                           f"expected input{shown} to have {weight.shape[1] * groups} "
+                           f"channels, but got {input.shape[1]} channels instead")
     if bias is not None and (bias.ndim != 1 or bias.shape[0] != o):
         raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be "
                            f"1-dimensional with {o} elements, but got bias of size "
@@ -161,19 +210,78 @@ def _check(input, weight, bias, stride, padding, dilation, groups, nd):
             f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
             f"Kernel size: ({' x '.join(map(str, kernel))}). Kernel size can't be greater "
             "than actual input size")
-    return pads
+    if type(input._data) is not type(weight._data):
+        raise device_error(input, weight)
+    if input.numel() == 0:  # PyTorch's empty backend checks nothing more
+        return stride, pads, dilation
+    if weight.dtype is input.dtype and all(d > 0 for d in dilation) and \
+            (bias is None or bias.dtype is input.dtype) and input.dtype.name != "bool":
+        return stride, pads, dilation
+    if _uses_mkldnn(input, weight, stride, dilation, groups):
+        if weight.dtype is not input.dtype:
+            raise RuntimeError(f"Input type ({_type_name(input)}) and weight type "
+                               f"({_type_name(weight)}) should be the same or input should "
+                               "be a MKLDNN tensor and weight is a dense tensor")
+        if bias is not None and bias.dtype is not input.dtype:
+            raise RuntimeError(f"Input type ({_type_name(input)}) and bias type "
+                               f"({_type_name(bias)}) should be the same or input should be "
+                               "a MKLDNN tensor and bias is a dense tensor")
+        if any(d <= 0 for d in dilation):
+            raise RuntimeError("non-positive dilation is not supported")
+        return stride, pads, dilation
+    if any(d <= 0 for d in dilation):  # the native kernel sees 1-d as 2-d
+        shown = list(dilation) if dim > 1 else [1, dilation[0]]
+        raise RuntimeError(f"dilation should be greater than zero, but got {shown}")
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {_SCALAR_TYPE[input.dtype.name]} but found "
+                           f"{_SCALAR_TYPE[weight.dtype.name]}")
+    if input.dtype.name == "bool":
+        raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
+    return stride, pads, dilation
+
+
+def _empty_input(input, weight):
+    """An empty input in the dtype of PyTorch's empty-input result, which it computes as
+    ``input * weight.view(-1)[0]`` (or, with no input channels, ``input.view(-1) *
+    weight.view(-1)``), whatever the two dtypes."""
+    if input.dtype is weight.dtype:
+        return input
+    other = weight.detach().reshape(-1)
+    return input.to(result_type(input, other[0] if input.shape[1] else other))
 
 
 def _convnd(input, weight, bias, stride, padding, dilation, groups, nd: int, name: str):
+    # (PyTorch's overload for a padding string checks the bias's dtype in the kernel only,
+    # and its native kernel takes any floating bias)
+    if bias is not None and bias.dtype is not input.dtype and not isinstance(padding, str):
+        raise RuntimeError(f"Input type ({_CTYPE[input.dtype.name]}) and bias type "
+                           f"({_CTYPE[bias.dtype.name]}) should be the same")
     if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
                            f"{name}, but got input of size: {list(input.shape)}")
     unbatched = input.ndim == nd + 1
     if unbatched:
         input = input.unsqueeze(0)
-    stride = _tuple("stride", stride, nd)
-    dilation = _tuple("dilation", dilation, nd)
-    pads = _check(input, weight, bias, stride, padding, dilation, groups, nd)
+    stride = _ints(stride, nd)
+    dilation = _ints(dilation, nd)
+    output_padding = (0,) * nd  # the string paddings call PyTorch's convolution with [0]
+    if isinstance(padding, str):
+        output_padding = (0,)
+        if padding == "same":
+            padding = _same_padding(input, weight, stride, dilation, groups)
+        elif padding == "valid":
+            padding = (0,)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        padding = _ints(padding, nd)
+    stride, pads, dilation = _check(input, weight, bias, stride, padding, dilation, groups,
+                                    output_padding)
+    if input.numel() == 0:
+        input = _empty_input(input, weight)
+        if input.shape[1] == 0:  # as PyTorch: no input channels, no output channels
+            weight = weight[:0]
+            bias = None if bias is None else bias[:0]
     out = _conv(input, weight, bias, _attrs(stride, pads, dilation, groups))
     return out.squeeze(0) if unbatched else out
 

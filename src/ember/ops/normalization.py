@@ -8,7 +8,10 @@ that); otherwise they reuse the statistics saved by the forward.
 
 from __future__ import annotations
 
+import numbers
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ..autograd.grad_mode import GradMode, no_grad
 from ._apply import apply
@@ -24,8 +27,10 @@ def _channel_shape(ndim: int, c: int) -> tuple:
 
 def _bn_forward(x, w, b, mean, invstd, training, eps, dims):
     shape = _channel_shape(x.ndim, x.shape[1])
-    scale = invstd if w is None else invstd * w
-    shift = -mean * scale if b is None else b - mean * scale
+    scale = invstd if w is None else invstd * w.reshape(-1)
+    shift = -mean * scale if b is None else b.reshape(-1) - mean * scale
+    if x.dtype == np.float16:  # in float, rounded once, as PyTorch
+        return (x * scale.reshape(shape) + shift.reshape(shape)).astype(x.dtype)
     out = x * scale.reshape(shape).astype(x.dtype, copy=False)
     out += shift.reshape(shape).astype(x.dtype, copy=False)
     return out
@@ -93,14 +98,33 @@ _CAP = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Lo
         "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
-def _check(input, running_mean, running_var, weight, bias, training):
+def _check_args(input, training, momentum, eps) -> None:
+    """torch.nn.functional.batch_norm's checks, then its argument parser's."""
     if training:
-        n = input.shape[0] if input.ndim else 1
+        if input.ndim == 0:
+            raise IndexError("tuple index out of range")
+        n = input.shape[0]
         for s in input.shape[2:]:
             n *= s
         if n == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got "
                              f"input size {input.shape}")
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    for name, value, position, kind in (("training", training, 6, "bool"),
+                                        ("momentum", momentum, 7, "float"),
+                                        ("eps", eps, 8, "float")):
+        ok = isinstance(value, (bool, np.bool_)) if kind == "bool" else \
+            isinstance(value, (numbers.Real, Bound.Tensor))
+        if not ok:
+            raise TypeError(f"batch_norm(): argument '{name}' (position {position}) must be "
+                            f"{kind}, not {type(value).__name__}")
+
+
+def _check(input, running_mean, running_var, weight, bias, training):
+    """PyTorch's checks in ``_batch_norm_impl_index`` and ``batch_norm_cpu``, in order."""
     c = input.shape[1] if input.ndim > 1 else 0
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None:
@@ -111,13 +135,31 @@ def _check(input, running_mean, running_var, weight, bias, training):
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither "
+                         "be None")
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"batch_norm\" not implemented for '{_CAP[input.dtype.name]}'")
-    others = [t for t in (weight, bias, running_mean, running_var) if t is not None]
-    if any(t.dtype is not input.dtype for t in others):
-        if input.dtype.name == "float32" and all(t.dtype.is_floating_point for t in others):
+    if input.ndim < 2:
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-max(input.ndim, 1)}, {max(input.ndim, 1) - 1}], but got 1)")
+    for t in (running_mean, running_var):
+        if t is not None and t.ndim != 1:
+            raise RuntimeError(f"TensorAccessor expected 1 dims but tensor has {t.ndim}")
+    params = [t for t in (weight, bias, running_mean, running_var) if t is not None]
+    if params and params[0].dtype is not input.dtype:
+        # PyTorch's mixed type: a half input with float parameters (all of them float)
+        if any(t.dtype.name != "float32" for t in params):
             raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
-        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        if input.dtype.name != "float16":
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        return
+    order = (running_mean, running_var, weight, bias) if training else \
+        (weight, bias, running_mean, running_var)
+    for t in order:
+        if t is not None and t.dtype is not input.dtype:
+            raise RuntimeError(f"expected scalar type {_CAP[input.dtype.name]} but found "
+                               f"{_CAP[t.dtype.name]}")
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -129,9 +171,21 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     In training, the statistics are the batch's (biased variance), and ``running_mean`` /
     ``running_var`` (if given) are updated in place:
     ``running = (1 - momentum) * running + momentum * batch`` (with the unbiased variance).
-    In evaluation, the running statistics are used."""
+    In evaluation, the running statistics are used. A half input may take float
+    parameters and statistics (computed in float, as PyTorch does)."""
+    _check_args(input, training, momentum, eps)
+    if input.numel() == 0:
+        # as PyTorch: no statistics, nothing updated, and a graph through the parameters
+        out = input.clone()
+        if weight is not None:
+            out = out * weight.select(0, 0)
+        if bias is not None:
+            out = out + bias.select(0, 0)
+        return out
     _check(input, running_mean, running_var, weight, bias, training)
     x = input._data
+    if x.dtype == np.float16:  # statistics in float, as PyTorch's opmath
+        x = x.astype(np.float32)
     dims = (0,) + tuple(range(2, input.ndim))
     if training:
         mean = x.mean(axis=dims)
@@ -144,8 +198,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                 unbiased = var * (n / (n - 1)) if n > 1 else var
                 running_var.mul_(1 - momentum).add_(Bound.new(unbiased) * momentum)
     else:
-        mean = running_mean._data
-        var = running_var._data
+        mean = running_mean._data.astype(x.dtype, copy=False)
+        var = running_var._data.astype(x.dtype, copy=False)
     invstd = 1 / (var + eps) ** 0.5
     return apply(NATIVE_BATCH_NORM, (input, weight, bias),
                  {"mean": mean, "invstd": invstd, "training": bool(training), "eps": eps,

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..autograd.forward_grad import AfterOp
 from ..autograd.grad_mode import GradMode
 from ..backend import array_module
 from ..backend import conv as kernels
-from ._apply import unary
+from ._apply import after_op, unary
 from .registry import Bound, defop, record
 
 if TYPE_CHECKING:
@@ -61,56 +62,102 @@ AVG_POOL_BACKWARD = defop("avg_pool2d_backward", forward=kernels.separable_pool,
 
 
 # ---- arguments ------------------------------------------------------------------------------
-def _pair(value, name: str, fn: str) -> tuple:
-    if isinstance(value, int):
-        return (value, value)
-    value = tuple(value)
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _int_list(value, name: str, fn: str, position: int | None) -> tuple:
+    """An int-list argument as PyTorch's argument parser reads it (an int stands for a
+    list of one), or its TypeError. ``position``: where the argument sits in PyTorch's
+    call, when it is positional there."""
+    at = f" (position {position})" if position else ""
+    if _is_int(value):
+        return (int(value),)
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{fn}(): argument '{name}'{at} must be tuple of ints, not "
+                        f"{type(value).__name__}")
+    for i, v in enumerate(value):
+        if not _is_int(v):
+            raise TypeError(f"{fn}(): argument '{name}'{at} must be tuple of ints, but found "
+                            f"element of type {type(v).__name__} at pos {i}")
+    return tuple(int(v) for v in value)
+
+
+def _check_bool(value, name: str, fn: str, position: int | None) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        at = f" (position {position})" if position else ""
+        raise TypeError(f"{fn}(): argument '{name}'{at} must be bool, not "
+                        f"{type(value).__name__}")
+
+
+def _pair(value: tuple, name: str, fn: str, omit: bool = False) -> tuple:
+    if len(value) == 2 or (len(value) == 0 and omit):
+        return value
     if len(value) == 1:
         return value * 2
-    if len(value) != 2:
-        raise RuntimeError(f"{fn}: {name} must either be a single int, or a tuple of two ints")
-    return value
+    if name == "dilation":  # (PyTorch words this one differently)
+        raise RuntimeError(f"{fn}: dilation must be either a single int, or a tuple of two ints")
+    raise RuntimeError(f"{fn}: {name} must either be {'omitted, ' if omit else ''}a single "
+                       "int, or a tuple of two ints")
 
 
-def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, fn):
-    """Checked (kernel, stride, padding, dilation, out) for 2-d pooling, as PyTorch's
-    ``pool2d_shape_check``."""
-    k = _pair(kernel_size, "kernel_size", fn)
-    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
-        else _pair(stride, "stride", fn)
-    p = _pair(padding, "padding", fn)
-    d = _pair(dilation, "dilation", fn)
-    if any(v <= 0 for v in k):
-        raise RuntimeError("stride should not be zero" if any(v == 0 for v in s) else
-                           f"kernel size should be greater than zero, but got kH: {k[0]} "
-                           f"kW: {k[1]}")
-    if any(v <= 0 for v in s):
-        raise RuntimeError("stride should not be zero")
-    if any(v <= 0 for v in d):
-        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {d[0]} "
-                           f"dilationW: {d[1]}")
-    if input.ndim not in (3, 4) or any(n == 0 for n in input.shape[-3:]):
-        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
-    if any(pv > (dv * (kv - 1) + 1) // 2 for pv, kv, dv in zip(p, k, d)):
-        raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
-                           f"pad={p[0]}, kernel_size={k[0]} and dilation={d[0]}")
-    size = input.shape[-2:]
-    out = tuple(_pool_out(n, kv, sv, pv, dv, ceil_mode) for n, kv, sv, pv, dv in
-                zip(size, k, s, p, d))
-    if any(o < 1 for o in out):
-        c = input.shape[-3]
-        raise RuntimeError(f"Given input size: ({c}x{size[0]}x{size[1]}). Calculated output "
-                           f"size: ({c}x{out[0]}x{out[1]}). Output size is too small")
-    return k, s, p, d, out
-
-
-def _pool_out(n, k, s, p, d, ceil_mode) -> int:
+def _out_size(n, k, p, s, d, ceil_mode) -> int:
     """PyTorch's ``pooling_output_shape``: in ceil mode the last window must start inside
     the input or its left padding."""
+    if s == 0:
+        raise RuntimeError("stride should not be zero")
+    if p < 0:
+        raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
+    effective = (k - 1) * d + 1
+    if p > int(effective / 2):  # C++ division, toward zero
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                           f"pad={p}, kernel_size={k} and dilation={d}")
     out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
     if ceil_mode and (out - 1) * s >= n + p:
         out -= 1
     return out
+
+
+def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, fn,
+               divisor_override=None):
+    """Checked (kernel, stride, padding, dilation, out) for 2-d pooling, in the order of
+    PyTorch's ``max_pool2d_with_indices`` and ``avg_pool2d`` (``dilation`` None)."""
+    avg = dilation is None
+    k = _pair(kernel_size, "kernel_size", fn)
+    s = _pair(stride, "stride", fn, omit=True) or k
+    p = _pair(padding, "padding", fn)
+    d = (1, 1) if avg else _pair(dilation, "dilation", fn)
+    if avg:
+        if divisor_override == 0:
+            raise RuntimeError("divisor must be not zero")
+        if input.ndim < 3:  # PyTorch reads input.size(-3)
+            raise IndexError("Dimension specified as -3 but tensor has no dimensions"
+                             if input.ndim == 0 else "Dimension out of range (expected to be "
+                             f"in range of [{-input.ndim}, {input.ndim - 1}], but got -3)")
+    elif input.ndim not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    c, *size = input.shape[-3:]
+    out = tuple(_out_size(n, kv, pv, sv, dv, ceil_mode)
+                for n, kv, pv, sv, dv in zip(size, k, p, s, d))
+    # PyTorch's pool2d_shape_check
+    if k[0] <= 0 or k[1] <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {k[0]} "
+                           f"kW: {k[1]}")
+    if s[0] <= 0 or s[1] <= 0:
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[1]}")
+    if d[0] <= 0 or d[1] <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {d[0]} "
+                           f"dilationW: {d[1]}")
+    if input.ndim not in (3, 4) or 0 in input.shape[-3:]:
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
+                           f"size for input, but got:{list(input.shape)}")
+    if k[1] // 2 < p[1] or k[0] // 2 < p[0]:
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but "
+                           f"got padW = {p[1]}, padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
+    if out[0] < 1 or out[1] < 1:
+        raise RuntimeError(f"Given input size: ({c}x{size[0]}x{size[1]}). Calculated output "
+                           f"size: ({c}x{out[0]}x{out[1]}). Output size is too small")
+    return k, s, p, d, out
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
@@ -121,8 +168,14 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     padded by ``padding`` (at most half the kernel) with -inf; ``ceil_mode`` keeps a last
     partial window. With ``return_indices``, also the int64 flat index (``h * W + w``) of
     each maximum within its plane."""
-    k, s, p, d, out = _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode,
-                                 "max_pool2d")
+    fn = "max_pool2d_with_indices" if return_indices else "max_pool2d"
+    args = [_int_list(v, name, fn, i + 2) for i, (v, name) in enumerate(
+        ((kernel_size, "kernel_size"), (() if stride is None else stride, "stride"),
+         (padding, "padding"), (dilation, "dilation")))]
+    _check_bool(ceil_mode, "ceil_mode", fn, 6)
+    k, s, p, d, out = _pool_args(input, *args, ceil_mode, "max_pool2d")
+    if input.dtype.name == "bool":
+        raise NotImplementedError("\"max_pool2d\" not implemented for 'Bool'")
     # the high side is padded as far as the last (ceil mode) window reaches
     pads = tuple((pv, max(pv, (o - 1) * sv + dv * (kv - 1) + 1 - n - pv))
                  for n, kv, sv, pv, dv, o in zip(input.shape[-2:], k, s, p, d, out))
@@ -131,6 +184,8 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     indices = Bound.new(idx)
     if input._rg and GradMode.enabled and input.dtype.is_floating_point:
         record(MAX_POOL2D, (input,), (result,), {"indices": idx})
+    if AfterOp.on:
+        after_op(MAX_POOL2D, (input,), (result,), {"indices": idx})
     return (result, indices) if return_indices else result
 
 
@@ -157,17 +212,21 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
 
     ``count_include_pad``: padded zeros count in the average; ``divisor_override``: divide
     every window's sum by this number instead."""
-    if input.ndim < 3:
-        raise IndexError(f"Dimension out of range (expected to be in range of "
-                         f"[{-max(input.ndim, 1)}, {max(input.ndim, 1) - 1}], but got -3)")
-    if divisor_override is not None and divisor_override == 0:
-        raise RuntimeError("divisor must be not zero")
-    k, s, p, _, out = _pool_args(input, kernel_size, stride, padding, 1, ceil_mode,
-                                 "avg_pool2d")
+    fn = "avg_pool2d"
+    kernel_size = _int_list(kernel_size, "kernel_size", fn, 2)
+    stride = () if stride is None else _int_list(stride, "stride", fn, None)
+    padding = _int_list(padding, "padding", fn, None)
+    _check_bool(ceil_mode, "ceil_mode", fn, None)
+    _check_bool(count_include_pad, "count_include_pad", fn, None)
+    if divisor_override is not None and not _is_int(divisor_override):
+        raise TypeError(f"avg_pool2d(): argument 'divisor_override' must be int, not "
+                        f"{type(divisor_override).__name__}")
+    k, s, p, _, out = _pool_args(input, kernel_size, stride, padding, None, ceil_mode, fn,
+                                 divisor_override)
     if not input.dtype.is_floating_point:
         return _avg_pool2d_integer(input, k, s, p, out, count_include_pad, divisor_override)
     xp = array_module(input.device)
-    dt = input.dtype.np
+    dt = _acc_dtype(input)
     a = _avg_matrix(input.shape[-2], k[0], s[0], p[0], out[0], count_include_pad, None,
                     dt, xp)
     b = _avg_matrix(input.shape[-1], k[1], s[1], p[1], out[1], count_include_pad, None,
@@ -210,32 +269,47 @@ def _adaptive_matrix(n, out, dtype, xp):
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
-    """2-d average pooling to ``output_size`` (an int or a pair; None keeps that dim):
-    window ``i`` of a dim of size ``n`` covers ``floor(i*n/out)`` to ``ceil((i+1)*n/out)``."""
-    if not (isinstance(output_size, int) or output_size is None) and \
-            input.ndim <= len(output_size):
-        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
-    size = (output_size, output_size) if isinstance(output_size, int) or output_size is None \
-        else tuple(output_size)
+    """2-d average pooling to ``output_size`` (an int or a pair; None in a pair keeps that
+    dim): window ``i`` of a dim of size ``n`` covers ``floor(i*n/out)`` to
+    ``ceil((i+1)*n/out)``."""
+    if _is_int(output_size):
+        size = (int(output_size),) * 2
+    else:  # torch.nn.functional's _list_with_default
+        if input.ndim <= len(output_size):
+            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+        size = tuple(n if o is None else o
+                     for o, n in zip(output_size, input.shape[-len(output_size):]))
+        size = _int_list(size, "output_size", "adaptive_avg_pool2d", 2)
     if len(size) != 2:
         raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
-                           f"{list(input.shape)}")
-    size = tuple(n if o is None else o for o, n in zip(size, input.shape[-2:]))
     if any(o < 0 for o in size):
         raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than "
                            f"or equal to 0 but received {{{size[0]}, {size[1]}}}")
+    if size == (1, 1):
+        return input.mean((-1, -2), keepdim=True)  # as PyTorch: MeanBackward1
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
+                           f"{list(input.shape)}")
+    for dim in (input.ndim - 2, input.ndim - 1):
+        if input.shape[dim] == 0:
+            raise RuntimeError("adaptive_avg_pool2d(): Expected input to have non-zero size "
+                               f"for non-batch dimensions, but input has sizes "
+                               f"{list(input.shape)} with dimension {dim} being empty")
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f'"adaptive_avg_pool2d" not implemented for '
                                   f"'{_CAP[input.dtype.name]}'")
-    if size == (1, 1):
-        return input.mean((-1, -2), keepdim=True)  # as PyTorch: MeanBackward1
     xp = array_module(input.device)
-    dt = input.dtype.np
+    dt = _acc_dtype(input)
     a = _adaptive_matrix(input.shape[-2], size[0], dt, xp)
     b = _adaptive_matrix(input.shape[-1], size[1], dt, xp).T
     return unary(ADAPTIVE_AVG_POOL2D, input, {"a": a, "b": b})
+
+
+def _acc_dtype(input):
+    """The dtype of the averaging matrices: float for half inputs, which PyTorch averages in
+    float and rounds once."""
+    dt = input.dtype.np
+    return np.dtype(np.float32) if dt == np.float16 else dt
 
 
 _CAP = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
