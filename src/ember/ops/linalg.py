@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ._apply import apply, unary
+from .pointwise import type_name
 from .registry import Bound, defop
 
 MM = defop("mm", inputs=("self", "mat2"), forward=np.matmul, derivatives={
@@ -60,6 +61,17 @@ def _cap(dt) -> str:
             "bool": "Bool"}[dt.name]
 
 
+def _check_tensors(name, input, other, other_name):
+    """PyTorch's TypeError for an operand that is not a Tensor."""
+    Tensor = Bound.Tensor
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        return
+    for pos, arg, arg_name in ((1, input, "input"), (2, other, other_name)):
+        if not isinstance(arg, Tensor):
+            raise TypeError(f"{name}(): argument '{arg_name}' (position {pos}) must be Tensor, "
+                            f"not {type_name(arg)}")
+
+
 def _device_check(a, b):
     if type(a._data) is not type(b._data):
         from ._apply import device_error
@@ -68,49 +80,63 @@ def _device_check(a, b):
 
 def mm(input, mat2):
     """Matrix product of two 2-d tensors."""
+    _check_tensors("mm", input, mat2, "mat2")
     if input.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
     _device_check(input, mat2)
-    _check_dtypes("mm", input, mat2)
     if input.shape[1] != mat2.shape[0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} and "
             f"{mat2.shape[0]}x{mat2.shape[1]})"
         )
+    _check_dtypes("mm", input, mat2)
     return apply(MM, (input, mat2))
 
 
 def bmm(input, mat2):
-    """Batched matrix product of two 3-d tensors with the same batch size."""
+    """Batched matrix product of two 3-d tensors with the same batch size.
+
+    As in PyTorch, operands of different dtypes are refused only where there is something
+    to multiply: an empty result, or products over an empty dim (zeros), take ``mat2``'s
+    dtype."""
+    _check_tensors("bmm", input, mat2, "mat2")
     if input.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if mat2.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
     _device_check(input, mat2)
-    _check_dtypes("bmm", input, mat2)
     if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: "
             f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}]."
         )
+    if input.dtype is not mat2.dtype:
+        if 0 in input.shape or mat2.shape[2] == 0:
+            input = input.to(mat2.dtype)
+        else:
+            _check_dtypes("bmm", input, mat2)
     return apply(BMM, (input, mat2))
 
 
 def mv(input, vec):
     """Matrix-vector product."""
+    _check_tensors("mv", input, vec, "vec")
+    if input.ndim == 0:  # PyTorch sizes the result from ``input.size(0)`` first
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
-    _check_dtypes("mv", input, vec)
     if input.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat "
                            f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})")
+    _check_dtypes("mv", input, vec)
     return apply(MV, (input, vec))
 
 
 def dot(input, other):
     """Inner product of two 1-d tensors."""
+    _check_tensors("dot", input, other, "tensor")
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D "
                            "tensors")
@@ -209,10 +235,7 @@ def matmul(input, other):
     dims are broadcast and flattened into one ``bmm``, as PyTorch does (so the graph has
     the same nodes).
     """
-    Tensor = Bound.Tensor
-    if not isinstance(other, Tensor):
-        raise TypeError(f"matmul(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(other).__name__}")
+    _check_tensors("matmul", input, other, "other")
     da, db = input.ndim, other.ndim
     if da == 0 or db == 0:
         raise RuntimeError(

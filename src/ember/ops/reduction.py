@@ -1,16 +1,19 @@
-"""Reductions: sum, mean, prod, max, min, amax, amin, and ``sum_to_size``."""
+"""Reductions: sum, mean, prod, max, min, amax, amin, argmax, argmin, all, any, and
+``sum_to_size``."""
 
 from __future__ import annotations
 
+import builtins
 import math
 
 import numpy as np
 
+from ..autograd.forward_grad import AfterOp
 from ..autograd.grad_mode import GradMode
 from ..backend import array_module
 from ..dtype import get_default_dtype
 from . import return_types
-from ._apply import apply, unary
+from ._apply import after_op, apply, unary
 from .dims import normalize_dim, normalize_dims
 from .pointwise import where
 from .registry import Bound, defop
@@ -85,8 +88,9 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 def _mean_check(input, dtype, name="mean"):
     dt = dtype or input.dtype
     if not dt.is_floating_point:
+        which = "Input" if dtype is None else "Optional"
         raise RuntimeError(
-            f"{name}(): could not infer output dtype. Input dtype must be either a floating "
+            f"{name}(): could not infer output dtype. {which} dtype must be either a floating "
             f"point or complex dtype. Got: {_type_name(dt)}"
         )
 
@@ -97,12 +101,18 @@ def _type_name(dt) -> str:
 
 
 def _mean_forward(x, dims, keepdim, dtype):
-    if x.size == 0 or any(x.shape[d] == 0 for d in dims):
-        # the mean of nothing is nan, without NumPy's "Mean of empty slice" warning
-        total = np.sum(x, axis=dims, keepdims=keepdim, dtype=dtype)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (total / math.prod(x.shape[d] for d in dims)).astype(total.dtype)
-    return np.mean(x, axis=dims, keepdims=keepdim, dtype=dtype)
+    # The sum's ufunc and one division, not np.mean: its warnings (overflow, inf - inf) come
+    # from NumPy's own module, past ember's filter.
+    out = np.dtype(dtype or x.dtype)
+    acc = np.float32 if out == np.float16 else out  # half is summed in float, as in PyTorch
+    total = _sum_forward(x, dims, keepdim, acc)
+    n = math.prod(x.shape[d] for d in dims)
+    if n:
+        mean = np.true_divide(total, n)
+    else:
+        with np.errstate(invalid="ignore"):  # the mean of nothing is nan, silently
+            mean = np.true_divide(total, n)
+    return mean if acc is out else mean.astype(out)
 
 
 def _mean_grad(grad, self_shape, dims, keepdim):
@@ -111,9 +121,10 @@ def _mean_grad(grad, self_shape, dims, keepdim):
 
 
 MEAN = defop("mean", forward=_mean_forward, derivatives={"self": _mean_grad},
-             on_arrays={"self": _mean_grad_array})
+             on_arrays={"self": _mean_grad_array}, jvp="linear")
 MEAN_DIM = defop("mean", node="MeanBackward1", forward=_mean_forward,
-                 derivatives={"self": _mean_grad}, on_arrays={"self": _mean_grad_array})
+                 derivatives={"self": _mean_grad}, on_arrays={"self": _mean_grad_array},
+                 jvp="linear")
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
@@ -126,6 +137,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def _prod_forward(x, dims, keepdim, dtype):
+    if x.__class__ is np.ndarray:  # the ufunc itself: its overflow warnings are ember's, muted
+        return np.multiply.reduce(x, axis=dims, keepdims=keepdim, dtype=dtype)
     return np.prod(x, axis=dims, keepdims=keepdim, dtype=dtype)
 
 
@@ -176,15 +189,38 @@ PROD_DIM = defop("prod", node="ProdBackward1", forward=_prod_forward,
                  derivatives={"self": _prod_grad})
 
 
+def _is_int(dim) -> bool:
+    return isinstance(dim, (int, np.integer)) and dim.__class__ is not bool
+
+
+def _invalid_arguments(name, got, *signatures):
+    """PyTorch's TypeError for arguments that match none of an op's signatures."""
+    lines = "".join(f" * ({s})\n" for s in signatures)
+    return TypeError(f"{name}() received an invalid combination of arguments - got "
+                     f"({got}), but expected one of:\n{lines}")
+
+
+def _check_one_dim(name, dim, keepdim, signatures):
+    """An op that reduces one dim (or all, without ``dim``): PyTorch refuses a tuple of dims,
+    and ``keepdim`` without ``dim``."""
+    if dim is None:
+        if keepdim:
+            raise _invalid_arguments(name, "Tensor, keepdim=bool", *signatures)
+    elif not _is_int(dim):
+        raise _invalid_arguments(name, f"Tensor, {type(dim).__name__}", *signatures)
+
+
+_PROD_SIGNATURES = (
+    "Tensor input, *, ember.dtype dtype = None",
+    "Tensor input, int dim, bool keepdim = False, *, ember.dtype dtype = None, Tensor out = None")
+_MAX_SIGNATURES = (
+    "Tensor input, *, Tensor out = None", "Tensor input, Tensor other, *, Tensor out = None",
+    "Tensor input, int dim, bool keepdim = False, *, tuple of Tensors out = None")
+
+
 def prod(input, dim=None, keepdim=False, *, dtype=None):
-    """Product of all elements, or along ``dim``."""
-    if dim is not None and not isinstance(dim, int):
-        raise TypeError(
-            f"prod() received an invalid combination of arguments - got (Tensor, "
-            f"{type(dim).__name__}), but expected one of:\n"
-            " * (Tensor input, *, ember.dtype dtype = None)\n"
-            " * (Tensor input, int dim, bool keepdim = False, *, ember.dtype dtype = None, "
-            "Tensor out = None)\n")
+    """Product of all elements, or along ``dim`` (one dim, as in PyTorch)."""
+    _check_one_dim("prod", dim, keepdim, _PROD_SIGNATURES)
     dims = normalize_dims(dim, input.ndim)
     op = PROD if dim is None else PROD_DIM
     return unary(op, input, {"dims": dims, "keepdim": keepdim,
@@ -197,14 +233,33 @@ def prod_dims(input, dims, keepdim=False):
 
 
 def _evenly_distribute(grad, self, result, dims, keepdim):
-    # The gradient of max/min/amax/amin is shared equally between tied elements.
-    shape = self.shape
-    mask = self == expand_reduced(result, shape, dims, keepdim)
-    count = expand_reduced(mask.sum(dims, keepdim=True), shape, dims, True)
-    return where(mask, expand_reduced(grad, shape, dims, keepdim) / count, 0.0)
+    """PyTorch's ``evenly_distribute_backward`` (``max()``/``min()`` without ``dim``): the
+    gradient is shared equally between the elements equal to the result, or between the
+    nans where the result is nan."""
+    value = result._data
+    mask = self.isnan() if value.dtype.kind == "f" and value != value else self == result
+    return where(mask, grad / mask.sum(), 0.0)
+
+
+def _restore_reduced(t, ndim, dims, keepdim):
+    """``t`` with its reduced dims back as size 1 (PyTorch's ``restore_reduced_dims``)."""
+    if not keepdim and ndim:
+        for d in sorted(dims):
+            t = t.unsqueeze(d)
+    return t
+
+
+def _scale_grad_by_count(grad, self, result, dims, keepdim):
+    """PyTorch's ``amax``/``amin`` derivative: ``grad / count * mask`` over the elements equal
+    to the result (so a slice whose result is nan gets nan everywhere, as in PyTorch)."""
+    mask = self == _restore_reduced(result, self.ndim, dims, keepdim)
+    count = mask.sum(dims, keepdim=True)
+    return _restore_reduced(grad, self.ndim, dims, keepdim) / count * mask
 
 
 def _empty_check(input, name, dims):
+    """``max``/``min``/``argmax``/``argmin`` of nothing: PyTorch's errors (``dims`` are
+    normalized, None for all)."""
     if input.numel() == 0:
         if dims is None:
             raise RuntimeError(
@@ -218,15 +273,34 @@ def _empty_check(input, name, dims):
                 )
 
 
-AMAX = defop("amax", forward=lambda x, dims, keepdim: np.amax(x, axis=dims, keepdims=keepdim),
-             derivatives={"self": _evenly_distribute})
-AMIN = defop("amin", forward=lambda x, dims, keepdim: np.amin(x, axis=dims, keepdims=keepdim),
-             derivatives={"self": _evenly_distribute})
-MAX_ALL = defop("max", node="MaxBackward1",
-                forward=lambda x, dims, keepdim: np.amax(x, axis=dims, keepdims=keepdim),
+def _zero_numel_check_dims(input, name, dim):
+    """``amax``/``amin`` of nothing: PyTorch's ``zero_numel_check_dims``, which names each
+    dim as it was given."""
+    if input.numel() != 0:
+        return
+    dims = (dim,) if _is_int(dim) else tuple(dim or ())
+    if not dims:
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument.")
+    for d in dims:
+        if input.shape[normalize_dim(d, input.ndim)] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def _amax_forward(x, dims, keepdim):
+    return np.amax(x, axis=dims, keepdims=keepdim)
+
+
+def _amin_forward(x, dims, keepdim):
+    return np.amin(x, axis=dims, keepdims=keepdim)
+
+
+AMAX = defop("amax", forward=_amax_forward, derivatives={"self": _scale_grad_by_count})
+AMIN = defop("amin", forward=_amin_forward, derivatives={"self": _scale_grad_by_count})
+MAX_ALL = defop("max", node="MaxBackward1", forward=_amax_forward,
                 derivatives={"self": _evenly_distribute})
-MIN_ALL = defop("min", node="MinBackward1",
-                forward=lambda x, dims, keepdim: np.amin(x, axis=dims, keepdims=keepdim),
+MIN_ALL = defop("min", node="MinBackward1", forward=_amin_forward,
                 derivatives={"self": _evenly_distribute})
 
 
@@ -269,10 +343,17 @@ MIN_DIM = defop("min", node="MinBackward0",
                 derivatives={"self": _select_grad})
 
 
-def _reduce_extreme(input, dim, keepdim, name, all_op, dim_op, pairwise, result_cls):
+def _reduce_extreme(input, dim, keepdim, other, name, all_op, dim_op, pairwise, result_cls):
     Tensor = Bound.Tensor
-    if isinstance(dim, Tensor):
-        return pairwise(input, dim)
+    if other is not None or isinstance(dim, Tensor):
+        if other is None:
+            dim, other = None, dim
+        if dim is not None or keepdim:
+            got = ", ".join(["Tensor", "Tensor"] + (["int"] if dim is not None else [])
+                            + (["bool"] if keepdim else []))
+            raise _invalid_arguments(name, got, *_MAX_SIGNATURES)
+        return pairwise(input, other)
+    _check_one_dim(name, dim, keepdim, _MAX_SIGNATURES)
     if dim is None:
         _empty_check(input, name, None)
         return unary(all_op, input, {"dims": tuple(range(input.ndim)), "keepdim": False})
@@ -283,55 +364,93 @@ def _reduce_extreme(input, dim, keepdim, name, all_op, dim_op, pairwise, result_
     indices = Bound.new(idx)
     out = Bound.new(values)
     from .registry import record
+    attrs = {"dim": d, "keepdim": keepdim, "indices": indices}
     if input._rg and GradMode.enabled:
-        record(dim_op, (input,), (out,), {"dim": d, "keepdim": keepdim, "indices": indices})
+        record(dim_op, (input,), (out,), attrs)
+    if AfterOp.on:
+        after_op(dim_op, (input,), (out,), attrs)
     return result_cls(out, indices)
 
 
-def max(input, dim=None, keepdim=False):
-    """The largest element; with ``dim``, ``(values, indices)``; with a Tensor, ``maximum``."""
+def max(input, dim=None, keepdim=False, *, other=None):
+    """The largest element; with ``dim``, ``(values, indices)`` (the first of tied
+    elements); with a Tensor ``other``, ``maximum``."""
     from .pointwise import maximum
-    return _reduce_extreme(input, dim, keepdim, "max", MAX_ALL, MAX_DIM, maximum,
+    return _reduce_extreme(input, dim, keepdim, other, "max", MAX_ALL, MAX_DIM, maximum,
                            return_types_max)
 
 
-def min(input, dim=None, keepdim=False):
-    """The smallest element; with ``dim``, ``(values, indices)``; with a Tensor, ``minimum``."""
+def min(input, dim=None, keepdim=False, *, other=None):
+    """The smallest element; with ``dim``, ``(values, indices)`` (the first of tied
+    elements); with a Tensor ``other``, ``minimum``."""
     from .pointwise import minimum
-    return _reduce_extreme(input, dim, keepdim, "min", MIN_ALL, MIN_DIM, minimum,
+    return _reduce_extreme(input, dim, keepdim, other, "min", MIN_ALL, MIN_DIM, minimum,
                            return_types_min)
 
 
 def amax(input, dim=(), keepdim=False):
     """The largest values over ``dim`` (all dims by default); ties share the gradient."""
+    _zero_numel_check_dims(input, "amax", dim)
     dims = _reduce_dims(dim, input.ndim)
-    _empty_check(input, "amax", dims)
     return unary(AMAX, input, {"dims": dims, "keepdim": keepdim})
 
 
 def amin(input, dim=(), keepdim=False):
     """The smallest values over ``dim`` (all dims by default); ties share the gradient."""
+    _zero_numel_check_dims(input, "amin", dim)
     dims = _reduce_dims(dim, input.ndim)
-    _empty_check(input, "amin", dims)
     return unary(AMIN, input, {"dims": dims, "keepdim": keepdim})
 
 
-def _arg_extreme(fn, input, dim, keepdim):
+def _arg_extreme(name, fn, input, dim, keepdim):
+    if dim is not None and not _is_int(dim):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+    if input.dtype.name == "bool":
+        raise RuntimeError(f"{name}(): does not support bool input")
     x = input._data
     if dim is None:
-        return Bound.new(fn(x).astype(np.int64))
+        if x.size == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
+        return Bound.new(fn(x, keepdims=keepdim).astype(np.int64))
     d = normalize_dim(dim, input.ndim)
+    if x.size == 0 and x.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    if x.ndim == 0:
+        return Bound.new(np.zeros((), dtype=np.int64))
     return Bound.new(fn(x, axis=d, keepdims=keepdim).astype(np.int64))
 
 
 def argmax(input, dim=None, keepdim=False):
-    """The index of the largest element (of the flattened input, or along ``dim``)."""
-    return _arg_extreme(np.argmax, input, dim, keepdim)
+    """The index of the largest element (of the flattened input, or along ``dim``); the
+    first of tied elements, or of nans."""
+    return _arg_extreme("argmax", np.argmax, input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim=False):
-    """The index of the smallest element (of the flattened input, or along ``dim``)."""
-    return _arg_extreme(np.argmin, input, dim, keepdim)
+    """The index of the smallest element (of the flattened input, or along ``dim``); the
+    first of tied elements, or of nans."""
+    return _arg_extreme("argmin", np.argmin, input, dim, keepdim)
+
+
+def _bool_reduce(fn, input, dim, keepdim):
+    x = input._data
+    if dim is not None:  # an empty tuple of dims reduces none (unlike sum's), as in PyTorch
+        dim = () if dim in ((), []) else normalize_dims(dim, input.ndim)
+    out = fn(x, axis=dim, keepdims=keepdim)
+    if x.dtype == np.uint8:  # uint8 in, uint8 out, as in PyTorch
+        out = out.astype(np.uint8)
+    return Bound.new(out)
+
+
+def all(input, dim=None, keepdim=False):
+    """Whether every element (over ``dim``: an int or a tuple of ints) is non-zero."""
+    return _bool_reduce(np.all, input, dim, keepdim)
+
+
+def any(input, dim=None, keepdim=False):
+    """Whether some element (over ``dim``: an int or a tuple of ints) is non-zero."""
+    return _bool_reduce(np.any, input, dim, keepdim)
 
 
 def sum_to_size(input, *size):
@@ -343,7 +462,7 @@ def sum_to_size(input, *size):
         return input
     n = len(shape)
     lead = input.ndim - n
-    if lead < 0 or any(s != 1 and s != t for s, t in zip(shape, input.shape[lead:])):
+    if lead < 0 or builtins.any(s != 1 and s != t for s, t in zip(shape, input.shape[lead:])):
         raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size "
                            f"{{{list(input.shape)}}}.")
     dims = tuple(range(lead)) + tuple(
@@ -359,5 +478,5 @@ def default_float():
     return get_default_dtype()
 
 
-__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin",
-           "sum_to_size", "apply"]
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "all",
+           "any", "sum_to_size", "apply"]
