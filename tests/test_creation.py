@@ -53,6 +53,14 @@ FROM_DATA = [
     "M.tensor([M.tensor(1, dtype=M.int32), 2])", "M.tensor([M.tensor([1]), M.tensor([2])])",
     "M.tensor(M.tensor([1., 2.]))", "M.tensor(M.tensor([1, 2]), dtype=M.float64)",
     "M.scalar_tensor(3)", "M.scalar_tensor(True)", "M.scalar_tensor(2, dtype=M.int64)",
+    # mixed bools, ints and floats promote; numpy arrays and scalars keep their dtype
+    "M.tensor([True, 1.5])", "M.tensor([[True], [2]])", "M.tensor([[1, 2], [3.5, 4]])",
+    "M.tensor(((1.5,),))", "M.tensor([range(2), range(2)])", "M.tensor([np.uint8(3), True])",
+    "M.tensor([np.float32(1.5), np.float64(2)])", "M.tensor([np.int8(1), 2.5])",
+    *(f"M.tensor(np.arange(3).astype(np.{d}))" for d in
+      ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_")),
+    *(f"M.as_tensor(np.{d}(1))" for d in
+      ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_")),
 ]
 BAD_DATA = [
     "M.tensor([[1, 2], [3, 4, 5]])", "M.tensor([[1, 2], [3]])",
@@ -181,6 +189,10 @@ FILLED = [
     "M.empty_like(M.ones(2, 3)).shape", "M.empty_like(M.ones(2, dtype=M.int8)).dtype",
     "M.zeros_like(M.ones(2), requires_grad=True)", "M.ones_like(M.ones(2, requires_grad=True))",
     "M.zeros_like(M.tensor(3.))",
+    "M.full((2,), np.int8(3))", "M.full((2,), False)", "M.zeros(2, 3, dtype=M.int8)",
+    "M.ones_like(M.ones(2, 3), dtype=M.bool)", "M.full_like(M.ones(2, dtype=M.int8), 2.7)",
+    "M.full_like(M.ones(2, dtype=M.int8), -1.5)", "M.full_like(M.ones(2), 2, dtype=M.int64)",
+    "M.full((2,), 65504., dtype=M.float16)", "M.full((2,), float('inf'), dtype=M.float16)",
 ]
 BAD_FILLED = [
     "M.zeros(-1)", "M.zeros(2, -1)", "M.ones(-1)", "M.empty(-1)", "M.full((-1,), 1)",
@@ -189,6 +201,8 @@ BAD_FILLED = [
     "M.zeros_like(M.ones(2), dtype=M.int64, requires_grad=True)",
     "M.full((2,), 300, dtype=M.uint8)", "M.full((2,), float('nan'), dtype=M.int64)",
     "M.full((2,), -129, dtype=M.int8)",
+    "M.ones((2,), (3,))", "M.zeros([2], [3])", "M.full((2,), 1e10, dtype=M.float16)",
+    "M.full_like(M.ones(2, dtype=M.uint8), 300)",
 ]
 
 
@@ -227,13 +241,15 @@ RANGES = [
     "M.linspace(-2.3, 7.9, 13)", "M.linspace(0.1, 0.9, 9, dtype=M.float64)",
     "M.eye(3)", "M.eye(2, 3)", "M.eye(3, dtype=M.int64)", "M.eye(0)", "M.eye(3, 2, dtype=M.bool)",
     "M.eye(2, requires_grad=True)",
+    "M.eye(2, 0)", "M.arange(1, 0, -0.3)", "M.arange(0, 1, 1 / 3)", "M.arange(np.int64(3))",
+    "M.linspace(0, 1, 1, dtype=M.int64)", "M.linspace(2, 7, 2, dtype=M.int8)",
 ]
 BAD_RANGES = [
     "M.arange(0, 5, 0)", "M.arange(0, 5, -1)", "M.arange(10, 0)", "M.arange(float('nan'), 5)",
     "M.arange(0, float('inf'))", "M.arange(0, 3, 0.5, dtype=M.int64)",
     "M.arange(3, dtype=M.bool)", "M.arange(1, 4, requires_grad=True)",
     "M.linspace(0, 1, -1)", "M.linspace(0, 1, 2.5)",
-    "M.eye(-1)", "M.eye(2, -1)", "M.eye(2.5)",
+    "M.eye(-1)", "M.eye(2, -1)", "M.eye(2.5)", "M.linspace(0, 1, 3, dtype=M.bool)",
 ]
 
 
@@ -297,6 +313,10 @@ def test_random_shapes_and_dtypes_match_torch():
         "M.randint_like(M.ones(2), 5)", "M.randint_like(M.ones(2, dtype=M.int32), 3, 5)",
         "M.rand(2, requires_grad=True)", "M.randn(2, 2, requires_grad=True)",
         "M.normal(0., 1., (2,), requires_grad=True)",
+        "M.randint(3, size=(2, 2))", "M.randint(0, 3, [2], dtype=M.int16)",
+        "M.randperm(3, dtype=M.float16)", "M.randperm(3, dtype=M.uint8)",
+        "M.normal(M.zeros(2, 1), M.ones(3))", "M.normal(M.tensor(0.), M.ones(3))",
+        "M.normal(M.zeros(3, dtype=M.float64), M.ones(3))", "M.normal(0, 1, (2,))",
     ]
     for expr in cases:
         fe, ft = _both(expr)
@@ -312,7 +332,7 @@ BAD_RANDOM = [
     "M.randint(0, 5, (2,), dtype=M.bool)", "M.randint(0, 300, (2,), dtype=M.uint8)",
     "M.randint(-1, 5, (2,), dtype=M.uint8)", "M.randint(5.5, (2,))",
     "M.randint(0, 2**63, (2,))", "M.randint(3, 5)", "M.randperm(-1)",
-    "M.randperm(300, dtype=M.int8)", "M.normal(0, -1, (2,))", "M.normal(M.zeros(2), -1.)",
+    "M.randperm(300, dtype=M.int8)", "M.randperm(3, dtype=M.bool)", "M.normal(0, -1, (2,))", "M.normal(M.zeros(2), -1.)",
     "M.normal(M.zeros(2), M.ones(3))", "M.normal(M.zeros(2), -M.ones(2))",
     "M.normal(M.zeros(2, dtype=M.int64), 1.)", "M.rand_like(M.ones(2, dtype=M.int64))",
     "M.randn_like(M.ones(2, dtype=M.int64))", "M.rand(2, requires_grad=True, dtype=M.float16)"
@@ -323,6 +343,17 @@ BAD_RANDOM = [
 @pytest.mark.parametrize("expr", BAD_RANDOM)
 def test_random_bad_input_like_torch(expr):
     assert_same_error(*_both(expr))
+
+
+@pytest.mark.parametrize("expr", ["M.normal(M.zeros(3), 1., (3,))", "M.normal(0., 1.)",
+                                  "M.normal(0., M.ones(2), (2,))", "M.randint(0, 3, 2)"])
+def test_random_overloads_that_do_not_exist_raise_like_torch(expr):
+    """No overload matches: the same TypeError, whose text starts as torch's does (torch goes
+    on to list every overload)."""
+    fe, ft = _both(expr)
+    e, t = outcome(fe), outcome(ft)
+    assert e[0] == t[0] == "err" and e[1] == t[1] == "TypeError", (e, t)
+    assert t[2].startswith(e[2]), (e, t)
 
 
 def test_random_value_ranges():

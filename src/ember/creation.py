@@ -301,6 +301,8 @@ def _as_int(x):
 def _size(name: str, size, *, what: str = "size") -> tuple:
     """Sizes given as ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(Size)``, with
     PyTorch's errors for anything else."""
+    if len(size) > 1 and isinstance(size[0], (tuple, list)):
+        raise TypeError(f"{name}() takes 1 positional argument but {len(size)} were given")
     if len(size) == 1 and _as_int(size[0]) is None:
         seq = size[0]
         if not isinstance(seq, (tuple, list)):
@@ -490,6 +492,8 @@ def linspace(start, end, steps: int, *, out=None, dtype: dtype | None = None, la
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = dtype or _Default.dtype
+    if dt is bool_:
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     start, end = _number(start), _number(end)
     steps = builtins.int(steps)
     half = steps // 2
@@ -641,9 +645,11 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None,
             requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Random integers drawn uniformly from [``low``, ``high``); ``randint(high, size)``
     starts at 0. The dtype defaults to int64."""
-    short_form = size is None  # randint(high, size)
-    if short_form:
+    short_form = size is None or high is None  # randint(high, size)
+    if size is None:
         low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
     if high is None or size is None:
         got = ", ".join(type(a).__name__ for a in (low, high) if a is not None)
         raise TypeError(f"randint() received an invalid combination of arguments - got ({got})")
@@ -686,7 +692,9 @@ def randperm(n: int, *, generator=None, out=None, dtype: dtype | None = None, la
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dt = dtype or int64
-    if not dt.is_floating_point and dt is not bool_ and n > 0 and \
+    if dt is bool_:
+        raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
+    if not dt.is_floating_point and n > 0 and \
             n - 1 > np.iinfo(dt.np).max:
         raise RuntimeError(f"value cannot be converted to type {_C_NAMES[dt.name]} without "
                            "overflow")
@@ -704,6 +712,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None,
     """
     rng = _random.rng_of(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        if size is not None:  # no overload takes a tensor and a size
+            raise TypeError(f"normal() received an invalid combination of arguments - got "
+                            f"({type(mean).__name__}, {type(std).__name__}, "
+                            f"{type(size).__name__})")
         ref = mean if isinstance(mean, Tensor) else std
         for x in (mean, std):
             if isinstance(x, Tensor):

@@ -9,6 +9,10 @@ from .ops import (
     amin,
     argmax,
     argmin,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
     bmm,
     cat,
     ceil,
@@ -82,6 +86,7 @@ from .ops import (
 )
 from .ops.conv import conv1d, conv2d
 from .ops.pool import max_pool2d
+from .ops.shape import chunk, moveaxis, movedim, split, unbind
 from .tensor import Tensor
 
 clip = clamp
@@ -137,7 +142,8 @@ def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tenso
 
 
 __all__ = [
-    "abs", "absolute", "add", "all", "amax", "amin", "any", "argmax", "argmin", "bmm", "ceil",
+    "abs", "absolute", "add", "all", "amax", "amin", "any", "argmax", "argmin", "bitwise_and",
+    "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "ceil",
     "clamp", "clip", "clone", "conv1d", "conv2d", "cos", "detach", "div", "divide", "dot", "eq",
     "equal", "exp",
     "flatten", "floor", "floor_divide", "ge", "gt", "index_put", "is_floating_point",
@@ -152,4 +158,6 @@ __all__ = [
     "where",
     # joining and normalising
     "cat", "concat", "concatenate", "log_softmax", "logsumexp", "softmax", "stack",
+    # several views at once; moving dims
+    "chunk", "moveaxis", "movedim", "split", "unbind",
 ]

@@ -11,6 +11,7 @@ import numpy as np
 from ..autograd.grad_mode import GradMode
 from ..backend import array_module
 from ._apply import _SCALAR_ARRAYS, _scalar_array, apply, binary, rbinary, unary
+from .inplace import _CAST_NAMES, checked_fill_value
 from .registry import Bound
 from .registry import defop as _defop
 
@@ -50,10 +51,15 @@ _BOOL_SUB_ONE = ("Subtraction, the `-` operator, with a bool tensor is not suppo
                  "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
+def _integral(x) -> bool:
+    """Whether an array or Python number operand is of an integer or bool type."""
+    dt = getattr(x, "dtype", None)
+    return dt.kind in "iub" if dt is not None else type(x) in (int, bool)
+
+
 def _int_zero_check(a, b) -> None:
     """Integer division or remainder by zero: PyTorch raises where NumPy warns."""
-    if getattr(a, "dtype", np.dtype(np.float32)).kind in "iub" and \
-            getattr(b, "dtype", np.dtype(type(b))).kind in "iub" and \
+    if _integral(a) and _integral(b) and \
             bool((b == 0).any() if hasattr(b, "any") else b == 0):
         raise RuntimeError("ZeroDivisionError")
 
@@ -111,6 +117,8 @@ RSUB = defop("rsub", inputs=("self", "other"), node="RsubBackward1", no_edge=("o
                  "self": lambda grad: -grad,
              }, on_arrays={"self": lambda grad: np.negative(grad)})
 def _times(b, alpha):
+    if alpha.__class__ is bool:  # a bool result: alpha False drops ``other``
+        return np.logical_and(b, alpha)
     # A Python number stays one, so that it stays weak in NumPy's promotion.
     return b * alpha if b.__class__ in (int, float, bool) else np.multiply(b, alpha)
 
@@ -234,7 +242,18 @@ def _rpow_exponent(grad, self, exponent, result):
     return grad * _mul_scalar(result, log_base)
 
 
-POW = defop("pow", inputs=("self", "exponent"), no_edge=("exponent",), forward=np.power,
+def _power(a, e):
+    try:
+        return np.power(a, e)
+    except ValueError:  # NumPy refuses negative integer exponents of integers (``e`` is an
+        # array here); PyTorch gives 1 for base 1, +-1 for base -1, and 0 for other bases.
+        out = np.power(a, np.where(e < 0, 0, e))
+        odd = np.where(np.remainder(e, 2) == 0, 1, -1)
+        small = np.where(a == 1, 1, np.where(a == -1, odd, 0))
+        return np.where(e < 0, small, out).astype(out.dtype, copy=False)
+
+
+POW = defop("pow", inputs=("self", "exponent"), no_edge=("exponent",), forward=_power,
             derivatives={
                 "self": _pow_self,
             }, on_arrays={"self": _pow_self_array})
@@ -242,13 +261,13 @@ POW = defop("pow", inputs=("self", "exponent"), no_edge=("exponent",), forward=n
 POW_SQUARE = defop("pow", compute_bound=False, inputs=("self", "exponent"), no_edge=("exponent",),
                    forward=lambda x, e: np.square(x), derivatives={"self": _pow_self},
                    on_arrays={"self": _pow_self_array})
-POW_TENSOR = defop("pow", inputs=("self", "exponent"), node="PowBackward1", forward=np.power,
+POW_TENSOR = defop("pow", inputs=("self", "exponent"), node="PowBackward1", forward=_power,
                    derivatives={
                        "self": _pow_self,
                        "exponent": _pow_exponent,
                    })
 RPOW = defop("pow", inputs=("exponent", "self"), node="PowBackward2", no_edge=("self",),
-             forward=lambda e, s: np.power(s, e), derivatives={
+             forward=lambda e, s: _power(s, e), derivatives={
                  "exponent": _rpow_exponent,
              })
 
@@ -295,11 +314,27 @@ def _alpha(input, other, alpha):
                            "point number.")
     elif alpha == 1:
         return None
-    return bool(alpha) if dt is bool_ else alpha
+    if dt is bool_:
+        return None if alpha else False
+    checked_fill_value(alpha, dt)  # alpha must fit the result dtype
+    return alpha
+
+
+def _number_first(input, other):
+    """A number given as the first operand of a function that takes tensors: a 0-d tensor of
+    the result dtype, which then promotes as the number does (PyTorch wraps it likewise)."""
+    from ..dtype import result_type
+    if isinstance(input, np.generic):
+        input = input.item()
+    if type(input) not in (int, float, bool) or not isinstance(other, Bound.Tensor):
+        return input
+    return Bound.new(np.array(input).astype(result_type(input, other).np))
 
 
 def add(input, other, *, alpha=1):
     """``input + alpha * other``, broadcasting by PyTorch's rules."""
+    if not isinstance(input, Bound.Tensor):
+        input = _number_first(input, other)
     if (alpha != 1 or type(alpha) is bool) and \
             (alpha := _alpha(input, other, alpha)) is not None:
         return binary(ADD_ALPHA, input, other, attrs={"alpha": alpha})
@@ -309,6 +344,8 @@ def add(input, other, *, alpha=1):
 def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
     _check_bool_sub(input, other)
+    if not isinstance(input, Bound.Tensor):
+        input = _number_first(input, other)
     if (alpha != 1 or type(alpha) is bool) and \
             (alpha := _alpha(input, other, alpha)) is not None:
         return binary(SUB_ALPHA, input, other, attrs={"alpha": alpha})
@@ -325,12 +362,16 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other):
+    if not isinstance(input, Bound.Tensor):
+        input = _number_first(input, other)
     return binary(MUL, input, other)
 
 
 def div(input, other, *, rounding_mode=None):
     """True division, or ``rounding_mode='floor'``/``'trunc'`` division (whose gradient is
     zero)."""
+    if not isinstance(input, Bound.Tensor):
+        input = _number_first(input, other)
     if rounding_mode is None:
         return binary(DIV, input, other, promote="float")
     if rounding_mode not in ("floor", "trunc"):
@@ -368,11 +409,25 @@ def remainder(input, other):
     return binary(REMAINDER_SCALAR, input, other)
 
 
-def _check_int_pow(input, exponent) -> None:
-    if input.dtype.is_floating_point or input.dtype.name == "bool":
-        return
-    if isinstance(exponent, int) and exponent < 0:
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
+def _no_bool_pow(base, exponent) -> None:
+    from ..dtype import bool_, result_type
+    if result_type(base, exponent) is bool_:
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+
+
+def _int_pow_scalar(input, exponent):
+    """A Python-number exponent of an integer or bool tensor, checked as PyTorch checks it."""
+    if type(exponent) is bool:
+        if input._data.dtype.kind == "b":  # bool ** bool stays bool: x ** True is x
+            return Bound.new(input._data | (not exponent))
+        return exponent
+    if type(exponent) is int:
+        if exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if input._data.dtype.kind != "b":
+            from ..dtype import FROM_NUMPY
+            checked_fill_value(exponent, FROM_NUMPY[input._data.dtype])
+    return exponent
 
 
 def pow(input, exponent):
@@ -381,30 +436,41 @@ def pow(input, exponent):
             and input._data.dtype.kind == "f":
         return binary(POW_SQUARE, input, exponent)  # the common case, checked first
     if not isinstance(input, Bound.Tensor):
+        if exponent._data.dtype.kind == "b":
+            _no_bool_pow(input, exponent)
         return rbinary(RPOW, exponent, input)
     if isinstance(exponent, Bound.Tensor):
+        if input._data.dtype.kind == "b":
+            _no_bool_pow(input, exponent)
         return binary(POW_TENSOR, input, exponent)
-    _check_int_pow(input, exponent)
+    if input._data.dtype.kind != "f":
+        exponent = _int_pow_scalar(input, exponent)
+        if isinstance(exponent, Bound.Tensor):
+            return exponent
+    elif input._data.dtype == np.float16:  # the exponent must fit the dtype
+        from ..dtype import float16
+        checked_fill_value(exponent, float16)
     if exponent.__class__ is int and exponent == 2:
         return binary(POW_SQUARE, input, exponent)
     return binary(POW, input, exponent)
 
 
-def _tensor_other(name, other) -> None:
+def _tensor_other(name, input, other) -> None:
+    if not isinstance(input, Bound.Tensor):
+        raise _not_tensor(name, "input", 1, input)
     if not isinstance(other, Bound.Tensor):
-        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(other).__name__}")
+        raise _not_tensor(name, "other", 2, other)
 
 
 def maximum(input, other):
     """The elementwise maximum of two tensors."""
-    _tensor_other("maximum", other)
+    _tensor_other("maximum", input, other)
     return binary(MAXIMUM, input, other)
 
 
 def minimum(input, other):
     """The elementwise minimum of two tensors."""
-    _tensor_other("minimum", other)
+    _tensor_other("minimum", input, other)
     return binary(MINIMUM, input, other)
 
 
@@ -547,17 +613,28 @@ def neg(input):
     return unary(NEG, input)
 
 
+def _no_bool(kernel: str, input) -> None:
+    """PyTorch has no bool kernel for ``kernel``."""
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
 def abs(input):
+    _no_bool("abs_cpu", input)
     return unary(ABS, input)
 
 
 def sign(input):
-    """The sign of each element: -1, 0 or 1."""
+    """The sign of each element: -1, 0 or 1 (a bool tensor is its own sign)."""
+    if input._data.dtype.kind == "b":
+        return Bound.new(input._data.copy())
     return unary(SIGN, input)
 
 
 def sgn(input):
     """``sign`` for real tensors (PyTorch's extension of sign to complex numbers)."""
+    if input._data.dtype.kind == "b":
+        return Bound.new(input._data.copy())
     return unary(SGN, input)
 
 
@@ -605,23 +682,27 @@ def sigmoid(input):
 
 def relu(input):
     if input.dtype.name == "bool":
-        raise RuntimeError('"clamp_min_scalar_cpu" not implemented for \'Bool\'')
+        raise RuntimeError("Boolean inputs not supported for relu")
     return unary(RELU, input)
 
 
 def trunc(input):
+    _no_bool("trunc_vml_cpu", input)
     return unary(TRUNC, input)
 
 
 def floor(input):
+    _no_bool("floor_vml_cpu", input)
     return unary(FLOOR, input)
 
 
 def ceil(input):
+    _no_bool("ceil_vml_cpu", input)
     return unary(CEIL, input)
 
 
 def round(input):
+    _no_bool("round_vml_cpu", input)
     return unary(ROUND, input)
 
 
@@ -649,11 +730,13 @@ CLAMP = defop("clamp", node="ClampBackward1", forward=_clamp_forward, derivative
 
 
 def _clamp_tensor_forward(x, lo, hi, dtype):
+    # Every operand is cast to the result dtype first, as in PyTorch (a negative int8 bound
+    # of a uint8 tensor wraps).
     out = x.astype(dtype, copy=False)
     if lo is not None:
-        out = np.maximum(out, lo)
+        out = np.maximum(out, lo.astype(dtype, copy=False) if hasattr(lo, "astype") else lo)
     if hi is not None:
-        out = np.minimum(out, hi)
+        out = np.minimum(out, hi.astype(dtype, copy=False) if hasattr(hi, "astype") else hi)
     return out.astype(dtype, copy=False)
 
 
@@ -688,18 +771,56 @@ CLAMP_TENSOR = defop("clamp", inputs=("self", "min", "max"), node="ClampBackward
                      })
 
 
+def _clamp_dtype(input, min, max):
+    from ..dtype import result_type
+    return result_type(input, *(b for b in (min, max) if b is not None))
+
+
 def clamp(input, min=None, max=None):
-    """Clamp every element into ``[min, max]``; either bound may be None (not both)."""
+    """Clamp every element into ``[min, max]``; either bound may be None (not both). Where
+    ``min > max`` every element is ``max``. The result dtype promotes ``input`` with the
+    bounds (an integer tensor clamped to float bounds is floating)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None"
                            .replace("torch.", "ember."))
     if isinstance(min, Bound.Tensor) or isinstance(max, Bound.Tensor):
-        from ..dtype import result_type
-        dt = result_type(input, *(b for b in (min, max) if b is not None))
+        dt = _clamp_dtype(input, min, max)
+        if dt.name == "bool" and min is not None and max is not None:
+            raise NotImplementedError("\"clamp_cpu\" not implemented for 'Bool'")
         return apply(CLAMP_TENSOR, (input, min, max), {"dtype": dt.np})
-    if (isinstance(min, float) or isinstance(max, float)) and not input.dtype.is_floating_point:
-        input = _float_input(input)
+    if input._data.dtype.kind != "f":  # a float tensor keeps its dtype for number bounds
+        dt = _clamp_dtype(input, min, max)
+        if dt.name == "bool":
+            kernel = "clamp_min" if max is None else "clamp_max" if min is None else "clamp"
+            raise NotImplementedError(f"\"{kernel}_scalar_cpu\" not implemented for 'Bool'")
+        if not dt.is_floating_point:  # the bounds must fit the result dtype
+            min = None if min is None else checked_fill_value(min, dt).item()
+            max = None if max is None else checked_fill_value(max, dt).item()
+        if dt.np is not input._data.dtype:
+            input = input.to(dt)
+    elif input._data.dtype == np.float16:  # the bounds must fit the dtype
+        for bound in (min, max):
+            if bound is not None:
+                checked_fill_value(bound, input.dtype)
     return unary(CLAMP, input, {"min": min, "max": max})
+
+
+# The C++ type names PyTorch's in-place clamp names in its cast error.
+_C_TYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int",
+                 "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+def clamp_(input, min=None, max=None):
+    """``clamp`` in place; the result dtype (promoted with the bounds) must fit ``input``."""
+    from ..dtype import can_cast
+    from .inplace import inplace
+    if not isinstance(min, Bound.Tensor) and not isinstance(max, Bound.Tensor) and \
+            input._data.dtype.kind != "f":
+        dt = _clamp_dtype(input, min, max)
+        if not can_cast(dt, input.dtype):
+            raise RuntimeError(f"result type {_CAST_NAMES[dt.name]} can't be cast to the "
+                               f"desired output type {_C_TYPE_NAMES[input.dtype.name]}")
+    return inplace(input, clamp, min, max)
 
 
 # The condition comes last: it is no autograd input (PyTorch's node has edges for self and
@@ -722,6 +843,11 @@ def where(condition, input=None, other=None):
                            f"with dtype {str(got).replace('ember.', '').capitalize()}")
     from ..dtype import result_type
     dt = result_type(*(x for x in (input, other)))
+    if not dt.is_floating_point and dt.name != "bool":  # numbers must fit the result dtype
+        if not isinstance(input, Tensor):
+            input = checked_fill_value(input, dt).item()
+        if not isinstance(other, Tensor):
+            other = checked_fill_value(other, dt).item()
     if isinstance(input, Tensor) and input.dtype is not dt:
         input = input.to(dt)
     if isinstance(other, Tensor) and other.dtype is not dt:
@@ -777,19 +903,73 @@ lt = _compare(np.less)
 le = _compare(np.less_equal)
 gt = _compare(np.greater)
 ge = _compare(np.greater_equal)
-logical_and = _compare(np.logical_and)
-logical_or = _compare(np.logical_or)
-logical_xor = _compare(np.logical_xor)
+
+
+def type_name(value) -> str:
+    """A value's type as PyTorch's argument errors name it (``int``, ``numpy.float32``)."""
+    tp = type(value)
+    return f"numpy.{tp.__name__}" if tp.__module__ == "numpy" else tp.__name__
+
+
+def _not_tensor(name: str, arg: str, position: int, value) -> TypeError:
+    return TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
+                     f"{type_name(value)}")
+
+
+def _logical(fn):
+    compare = _compare(fn)
+
+    def op(input, other):
+        """Elementwise logic over the truth values of two tensors (a bool tensor)."""
+        Tensor = Bound.Tensor
+        if not isinstance(input, Tensor):
+            raise _not_tensor(fn.__name__, "input", 1, input)
+        if not isinstance(other, Tensor):
+            raise _not_tensor(fn.__name__, "other", 2, other)
+        return compare(input, other)
+    op.__name__ = fn.__name__
+    return op
+
+
+logical_and = _logical(np.logical_and)
+logical_or = _logical(np.logical_or)
+logical_xor = _logical(np.logical_xor)
+
+
+def _not_implemented(kernel: str, dt) -> NotImplementedError:
+    return NotImplementedError(f'"{kernel}" not implemented for \'{_CAST_NAMES[dt.name]}\'')
 
 
 def _bitwise(fn, name):
     def op(input, other):
+        """Elementwise bitwise logic of integer or bool operands, promoted as PyTorch does."""
         Tensor = Bound.Tensor
-        if input.dtype.is_floating_point or (isinstance(other, Tensor)
-                                             and other.dtype.is_floating_point):
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
-        b = other._data if isinstance(other, Tensor) else other
-        return Bound.new(fn(input._data, b))
+        if not isinstance(input, Tensor):
+            input, other = other, input  # the operation is symmetric
+        if isinstance(other, Tensor):
+            b = other._data
+        elif type(other) in (int, float, bool) or isinstance(other, np.generic):
+            b = other.item() if isinstance(other, np.generic) else other
+        else:
+            return NotImplemented
+        from ..dtype import result_type
+        dt = result_type(input, other)
+        if dt.is_floating_point:
+            raise _not_implemented(f"{name}_cpu", dt)
+        a = input._data.astype(dt.np, copy=False)
+        if isinstance(other, Tensor):
+            b = b.astype(dt.np, copy=False)
+        else:  # a Python number is cast to the result dtype, wrapping as in PyTorch
+            b = np.array(b).astype(dt.np).item()
+        try:
+            return Bound.new(fn(a, b))
+        except ValueError:
+            from ._apply import broadcast_error
+            err = broadcast_error(input.shape, np.shape(b))
+            if err is None:
+                raise
+            raise err from None
+    op.__name__ = name
     return op
 
 
@@ -798,15 +978,36 @@ bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
 bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 
+def promoted_inplace(input, fn, other, **kwargs):
+    """``fn(input, other)`` written into ``input`` (``&=``, ``//=``, ``remainder_``, ...):
+    PyTorch checks that the result dtype can be written into ``input`` before it looks for
+    a kernel or divides by zero."""
+    from ..dtype import can_cast, result_type
+    from .inplace import inplace
+    dt = result_type(input, other)
+    if not can_cast(dt, input.dtype):
+        raise RuntimeError(f"result type {_CAST_NAMES[dt.name]} can't be cast to the desired "
+                           f"output type {_CAST_NAMES[input.dtype.name]}")
+    return inplace(input, fn, other, **kwargs)
+
+
 def logical_not(input):
     return Bound.new(np.logical_not(input._data))
 
 
 def bitwise_not(input):
+    """The bitwise NOT of an integer tensor (logical NOT of a bool tensor)."""
+    if input.dtype.is_floating_point:
+        raise _not_implemented("bitwise_not_cpu", input.dtype)
+    return Bound.new(np.invert(input._data))
+
+
+def invert(input):
+    """``~input``: ``bitwise_not``, with the TypeError of Python's operator for floats."""
     if input.dtype.is_floating_point:
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
                         "tensors")
-    return Bound.new(np.invert(input._data))
+    return bitwise_not(input)
 
 
 def isnan(input):
