@@ -77,6 +77,11 @@ y[:, 7:]; M.ones(0, 3)[:, 1]; v[[0, [1]]]; v[[0, 1, slice(None)]]; x[[0, slice(N
 x[[None, 0]]; x[[..., 0]]; v[[M.tensor(1), M.tensor(2)]]; v[[M.tensor([1])]]
 v[[np.array([1, 2])]]; v[M.tensor([1, 2])[None]]; v[np.array([[1], [2]])]; v[np.array(3)]
 v[np.array([True] * 10)]; v[(1, 2)]; v[[[1, 2]]]; v[(slice(1, 3),)]
+v[[1.5]]; v[[-1.5]]; v[[1, 2.9]]; v[[[1.5, True]]]; x[[1, 1.0]]; x[[[]], 0]; v[[[], [1]]]
+v[np.array([1.5])]; v[np.array([-1.5], dtype=np.float32)]; v[np.array([1], dtype=np.int8)]
+v[np.array([1], dtype=np.uint16)]; v[np.array([3], dtype=np.int16)]; v[(np.array([1.5]),)]
+v[[np.float64(1.5), 2]]; v[np.array([1e30])]; x[[range(2), range(2)]]; x[[range(2)]]
+x[range(2)]; v[range(0)]; v[np.array([[1], [2]], dtype=np.float64)]
 """)
 BAD_GET = _split("""
 v[10]; v[-11]; x[2]; x[-3]; x[:, -4]; x[..., 4]; x[0, 5]; x[0, :, 5]; x[1, 2, 3, 0]
@@ -92,6 +97,7 @@ v[M.tensor([[True] * 10])]; v[[True, False]]; x[M.tensor([1]), M.tensor([2]), M.
 s[0]; s[:]; s[[0]]; s[0, 0]; M.tensor([])[0]; v[M.tensor([1.])]; v['a']; v[1.5]
 v[np.bool_(True)]; v[M.tensor([2, 3], dtype=M.int8)]; v[M.tensor([2], dtype=M.int16)]
 v[2**63]; v[-2**63 - 1]; v[::0]; v[::-1]; v[0, 0]; x[0, 0, 0, 0]
+v[[1e30]]; v[[float('nan')]]; v[['a']]; v[b'a']; v[[b'a']]; v[[1.5, 20]]
 """)
 
 
@@ -124,6 +130,10 @@ v[...] = 2; v[:] = M.tensor(4); v[M.tensor(1)] = 5; v[True] = 4; v[False] = 4; v
 v[[]] = 1; M.tensor(1.)[...] = 2; f[0][1] = 5; f[0][M.tensor([1])] = 5; f[:, 0][1] = -1
 x[0, 0] = 2**40; v[M.tensor([2, 3], dtype=M.uint8)] = 9; f[..., M.tensor([0, 3])] = M.tensor([[1.], [2.], [3.]])
 f[M.tensor([0, 0]), M.tensor([1, 1])] = M.tensor([[1., 2., 3., 4.], [5., 6., 7., 8.]])
+f[False] = 1.; f[False] = M.ones(5); x[False] = 'a' if False else 2; f[0] = 2 + 0j; x[[0]] = 3 + 0j
+v[1:3] = np.int64(2); v[1:3] = np.int8(2); f[0] = np.float64(2.5); f[:, 0] = M.tensor(3.)
+v[[1.5, 2.5]] = 7; f[0, [0.5, 1.9]] = M.tensor([1., 2.]); v[:] = v; v[...] = v; f[0] = f[1]
+f[:, 0] = f[:, 1]; v[::2] = v[1::2]; v[[0, 1]] = v[[0, 1]]; v[:5] = v[5:]
 """)
 BAD_SET = _split("""
 v[1] = M.tensor([1, 2]); v[M.tensor([0, 1])] = M.tensor([1, 2, 3]); f[0] = M.ones(4, 4)
@@ -131,6 +141,9 @@ f[0, 1] = M.ones(3); v[:2] = M.ones(3); f[f > 5] = M.ones(2); v[10] = 1; v[M.ten
 v[-11] = 1; x[M.tensor([0])] = M.tensor([[1.5, 2.5, 3.5, 4.5]]); f[M.tensor([1, 2])] = M.tensor([True, False])
 v[0] = [1.]; v[:2] = [1, 2]; v[:2] = np.array([1, 2]); v[M.tensor([0, 1])] = [3, 4]
 x[0] = float('nan'); v[M.tensor([0, 1])] = M.tensor([1., 2.]); f[0, 0, 0, 0] = 1; v['a'] = 1
+f[0] = 1j; x[0] = 1j; x[[0]] = 1j; f[M.tensor([0])] = 2j; f[0] = np.float32(2.)
+v[1:3] = np.bool_(True); f[0] = np.float16(1.); v[False] = 'a'; v[1:] = v[:-1]
+v[[1, 2]] = v[3:5]; v[[1, 2]] = v[1:3]; f[0, 0] = f[0, 0, 1:]; del v[0]; del f[0, 1]
 """)
 
 
@@ -369,3 +382,64 @@ def test_inplace_on_int_index_view_of_a_leaf_that_requires_grad():
         with M.no_grad():
             x[1].add_(1)
         assert x.tolist() == [[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]] and x._version == 1
+
+
+# ---- the graph a setitem records, and versions ------------------------------------------
+def _node_names(t):
+    fn = t.grad_fn
+    if fn is None:
+        return None
+    return [type(fn).__name__, [None if n is None else type(n).__name__
+                                for n, _ in fn.next_functions]]
+
+
+SETITEM_GRAPHS = [
+    "y[1] = val3", "y[0, 1] = val0", "y[0] = val0", "y[0] = val0.double()", "y[:, 0] = val2",
+    "y[:] = val3[None]", "y[0] = val3[None]", "y[...] = 1", "y[0] = 1", "y[[0]] = 1",
+    "y[M.tensor([1, 1])] = val3 * 2", "y[y > 2] = val0", "y[[0]] = val3[None]",
+    "y[0] = 2 + 0j", "s[...] = 1", "s[...] = val0", "y[0][1] = val0", "y[True] = val3",
+    "y[None, 1] = val3", "y[0] = M.tensor(4)", "z[0] = val3", "z[[0]] = val3", "z[0] = 1.5",
+    "y[(True,)] = val3", "y[True, 0] = val3", "y[False] = val3", "y[None] = val3",
+]
+
+
+@pytest.mark.parametrize("stmt", SETITEM_GRAPHS)
+def test_setitem_records_torchs_graph(stmt):
+    """The nodes ``t[i] = v`` leaves (PyTorch: ``fill_`` with a 0-d tensor for numbers and
+    0-d values, ``copy_`` of the value viewed without leading 1s and expanded, CopySlices
+    wrapping the op for a view), the versions, and the gradients of ``t`` and ``v``."""
+    results = []
+    for M in (ember, torch):
+        w = M.arange(1.0, 7.0).reshape(2, 3).requires_grad_()
+        val0 = M.tensor(7.0, requires_grad=True)
+        val2 = M.tensor([1.0, 2.0], requires_grad=True)
+        val3 = M.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y, s, z = w * 1, w.sum() * 1, M.zeros(2, 3)
+        exec(stmt, {"M": M, "y": y, "s": s, "z": z, "val0": val0, "val2": val2,  # noqa: S102
+                    "val3": val3})
+        target = z if stmt.startswith("z") else s if stmt.startswith("s") else y
+        out = [_node_names(target), target._version, target.requires_grad, target.is_leaf]
+        if target.requires_grad:
+            (target * M.arange(float(target.numel())).reshape(target.shape)).sum().backward()
+        out += [None if t.grad is None else t.grad.tolist() for t in (w, val0, val2, val3)]
+        results.append(out)
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("stmt", [
+    "w[0] = 1", "w[[0]] = 1", "w[w > 2] = 1", "w[M.tensor([], dtype=M.int64)] = 1",
+    "w[False] = 1", "w[...] = 1", "leafview[0] = 1", "leafview.zero_()", "leafview[0].add_(1)",
+    "leafview[[0]] = 1",
+])
+def test_setitem_on_a_leaf_or_a_view_of_one_raises_like_torch(stmt):
+    """A view that requires grad of a leaf (even one that does not require grad itself, as
+    ``arange(6.).reshape(2, 3).requires_grad_()`` is) may not be changed in place."""
+    results = []
+    for M in (ember, torch):
+        w = M.zeros(2, 3, requires_grad=True)
+        leafview = M.arange(6.0).reshape(2, 3).requires_grad_()
+        r = outcome(lambda M=M, w=w, lv=leafview: exec(stmt, {"M": M, "w": w, "leafview": lv}))  # noqa: S102
+        results.append((r[0], r[1:] if r[0] == "err" else None, w._version, leafview._version))
+    assert results[0][0] == results[1][0]
+    assert results[0][1:] == (results[1][1] and (results[1][1][0], ember_text(results[1][1][1])),
+                              ) + results[1][2:]

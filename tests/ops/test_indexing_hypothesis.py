@@ -26,7 +26,8 @@ def index_items(draw, shape):
     for _ in range(n):
         size = shape[dim] if dim < len(shape) else 2
         kind = draw(st.sampled_from(["int", "int", "slice", "slice", "none", "ellipsis",
-                                     "list", "tensor", "mask", "bool", "scalar_tensor"]))
+                                     "list", "tensor", "mask", "bool", "scalar_tensor",
+                                     "float_list", "ndarray"]))
         # Mostly valid values, sometimes just out of range.
         bound = size + 1 if draw(st.integers(0, 9)) == 0 else max(size, 1)
         if kind == "int":
@@ -46,6 +47,14 @@ def index_items(draw, shape):
                 continue
             items.append(("ellipsis", None))
             dim = len(shape)
+        elif kind in ("float_list", "ndarray"):
+            # Sequences and NumPy arrays become int64 tensors (floats truncated toward 0).
+            k = draw(st.integers(0, 3))
+            vals = draw(st.lists(st.integers(-bound, bound - 1), min_size=k, max_size=k))
+            frac = draw(st.sampled_from([0.0, 0.5, 0.9]))
+            dt = draw(st.sampled_from(["float64", "float32", "int8", "int16", "int32", "uint16"]))
+            items.append((kind, ([v + (frac if v >= 0 else -frac) for v in vals], dt)))
+            dim += 1
         elif kind in ("list", "tensor"):
             k = draw(st.integers(0, 3))
             vals = draw(st.lists(st.integers(-bound, bound - 1), min_size=k, max_size=k))
@@ -82,6 +91,15 @@ def _build(M, items):
             out.append(Ellipsis)
         elif kind == "list":
             out.append(value)
+        elif kind == "float_list":
+            out.append(value[0])
+        elif kind == "ndarray":
+            vals, dt = value
+            arr = np.array(vals, dtype=np.float64)
+            if dt[0] != "f":  # integer arrays: the values truncated, in range of the dtype
+                arr = np.trunc(arr)
+                arr = arr[(arr >= np.iinfo(dt).min) & (arr <= np.iinfo(dt).max)]
+            out.append(arr.astype(dt))
         elif kind == "tensor":
             out.append(M.tensor(value, dtype=M.int64))
         elif kind == "mask":

@@ -7,7 +7,13 @@ import pytest
 import torch
 
 import ember
-from tests._surface_helpers import assert_same, assert_same_error, assert_same_outcome
+from tests._surface_helpers import (
+    assert_same,
+    assert_same_error,
+    assert_same_outcome,
+    ember_text,
+    outcome,
+)
 
 
 def _run(build):
@@ -290,3 +296,55 @@ def test_inplace_on_a_view_made_in_inference_mode_raises_as_torch():
         errors.append(str(err.value))
     assert errors[0] == errors[1]
     assert errors[0].startswith("A view was created in inference mode")
+
+
+# ---- memory overlap: expanded views and partly overlapping inputs ---------------------------
+OVERLAP = [
+    "v.expand(3, 10)[0].add_(1)", "v.expand(3, 10).add_(1)", "v.expand(3, 10)[0].fill_(1)",
+    "v.expand(3, 10).fill_(1)", "v.expand(3, 10)[:, 0].fill_(1)", "v.expand(3, 10)[0].zero_()",
+    "v.expand(3, 10)[0].copy_(v)", "v.expand(3, 10).copy_(v)", "v.expand(3, 10)[[0]] = 1",
+    "v.expand(3, 10)[0][[0]] = 1", "v.unsqueeze(0).expand(2, 10).add_(1)",
+    "v[:1].expand(3).fill_(2)", "v.expand(2, 10).mul_(2)", "v.expand(2, 10).exp_()",
+    "v.expand(2, 10)[0] = v", "v.expand(2, 10)[0] = M.ones(10)", "v.expand(2, 10)[:, 0] = 1",
+    "v.expand(2, 10)[:, 0] = M.ones(2)", "v.expand(2, 10)[:, 0] = M.tensor(1.)",
+    "v.expand(2, 10)[...] = 1", "v.expand(2, 10).zero_()", "v.expand(2, 10)[1:] += 1",
+    "v.expand(2, 10).fill_(M.tensor(1.))", "v.expand(2, 10)[:, 0].fill_(M.tensor(1.))",
+    "v.expand(2, 10).copy_(M.ones(2, 10))", "v.expand(2, 10).add_(1, alpha=2)",
+    "v[1:].add_(v[:-1])", "v[1:].copy_(v[:-1])", "v[:5].copy_(v[5:])", "v[::2].copy_(v[1::2])",
+    "v[[1, 2]] = v[3:5]", "v[[1, 2]] = v[1:3]", "v[[0, 1]] = v[[0, 1]]",
+    "v.index_put_((M.tensor([1, 2]),), v[1:3])",
+    "v.index_put_((M.tensor([1, 2]),), v[1:3], accumulate=True)", "v.add_(v)",
+    "v.mul_(v.view(2, 5).view(10))", "v.view(2, 5).t().add_(v.view(2, 5).t())",
+    "v[1:].mul_(2).add_(v[:-1])", "v.detach()[1:].add_(v[:-1])", "v[:5].add_(v[5:])",
+    "v[1:].pow_(v[:-1])", "v[1:].clamp_(v[:-1])", "v[1:] = v[:-1]", "v[:] = v",
+    "v.view(2, 5)[0] = v.view(2, 5)[1]", "v.view(2, 5)[:, 0] = v.view(2, 5)[:, 1]",
+    "w[1:].add_(w[:-1])", "w[1:].mul_(w[:-1] * 1)", "w.clone()[1:].sub_(w[:-1])",
+    "y = w * 1; y[1:].add_(y[:-1])", "y = w * 1; y[1:] = y[:-1]",
+]
+
+
+@pytest.mark.parametrize("stmt", OVERLAP)
+def test_memory_overlap_like_torch(stmt):
+    """Writing into an expanded view works where no two written elements share memory
+    (PyTorch: ``fill_`` with a number, a row of the expansion) and raises otherwise; an
+    input that partly overlaps the written tensor raises (for ``index_put_``, any overlap)."""
+    results = []
+    for M in (ember, torch):
+        v = M.arange(10.0)
+        w = M.arange(10.0, requires_grad=True) * 1
+        r = outcome(lambda M=M, v=v, w=w: exec(stmt, {"M": M, "v": v, "w": w}))  # noqa: S102
+        results.append(("ok", np.round(v.numpy(), 3).tolist(), v._version) if r[0] == "ok"
+                       else (r[1], ember_text(r[2])))
+    assert results[0] == results[1]
+
+
+def test_deleting_items_is_a_type_error_and_complex_fills_like_torch():
+    for stmt in ("del v[0]", "v.fill_(1j)", "i.fill_(2 + 0j)", "b.fill_(1j)", "h.fill_(1j)"):
+        results = []
+        for M in (ember, torch):
+            env = {"v": M.arange(3.0), "i": M.arange(3), "b": M.zeros(2, dtype=M.bool),
+                   "h": M.zeros(2, dtype=M.float16)}
+            r = outcome(lambda env=env, stmt=stmt: exec(stmt, env))  # noqa: S102
+            results.append((r[0], r[1:] and (r[1], ember_text(r[2])) if r[0] == "err" else
+                            [env[k].tolist() for k in ("v", "i", "b")]))
+        assert results[0] == results[1], stmt

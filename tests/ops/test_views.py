@@ -3,12 +3,16 @@ views and in-place changes of views are right, compared with torch."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import ember
-from tests._surface_helpers import assert_same, assert_same_error
+from tests._surface_helpers import assert_same, assert_same_error, ember_text, outcome
 
 VIEWS = {
     "view": lambda x: x.view(3, 4),
@@ -120,6 +124,20 @@ def test_view_errors_like_torch():
         "M.ones(2, 3).expand(3)", "M.ones(2, 3).narrow(0, 1, 2)", "M.ones(2, 3).select(2, 0)",
         "M.ones(2, 3).select(0, 2)", "M.ones(3).mT", "M.tensor(1.).select(0, 0)",
         "M.ones(2, 3)[::-1]", "M.ones(2, 3)[:, ::0]",
+        "M.ones(2, 3).view(3, 2.0)", "M.ones(2, 3).view([3, None])", "M.ones(2, 3).reshape(3, 2.)",
+        "M.ones(2, 3).expand(2, 3.0)", "M.ones(2, 3).permute(0, 1.0)",
+        "M.ones(1, 2, 1).squeeze((0, 0))", "M.ones(1, 2, 1).squeeze([2, -1])",
+        "M.ones(1, 2, 1).squeeze((0, 2, 0))", "M.ones(1, 2, 1).squeeze(3)",
+        "M.ones(2, 3).narrow(1, -4, 1)", "M.ones(2, 3).narrow(1, 4, 0)",
+        "M.ones(2, 3).narrow(1, 0, -1)", "M.tensor(1.).narrow(0, 0, 1)",
+        "M.ones(2, 3).narrow(1, M.tensor(5), 1)", "M.tensor(1.).flatten(1)",
+        "M.tensor(1.).flatten(0, -2)", "M.ones(2, 4).unflatten(1, ())",
+        "M.ones(2, 4).unflatten(2, (2, 2))", "M.ones(2, 3).sum((0, 1, 1))",
+        "M.ones(2, 3).unbind(2)", "M.tensor(1.).unbind()", "M.ones(4).split(-1)",
+        "M.ones(4).split(0)", "M.ones(4).split([1, 2])", "M.ones(4).split([-1, 5])",
+        "M.ones(4).chunk(0)", "M.ones(2, 3).movedim((0, 1), (1,))",
+        "M.ones(2, 3).movedim((1, 1), (0, 1))", "M.ones(2, 3).movedim((0, 1), (1, -1))",
+        "M.ones(2, 3).movedim(2, 0)",
     ]
     for expr in cases:
         assert_same_error(lambda expr=expr: eval(expr, {"M": ember}),  # noqa: S307
@@ -402,3 +420,338 @@ def test_a_view_made_in_no_grad_mode_requires_grad_but_takes_none_as_torch():
             assert not m.ones(3, dtype=m.int64)[0:2].requires_grad
         seen[m.__name__] = row
     assert seen["ember"] == seen["torch"]
+
+
+# ---- reshapes that work where the results differ only by view-ness ---------------------------
+@pytest.mark.parametrize("expr", [
+    "x.view(4, True, 6)", "x.view(M.tensor(4), 6)", "x.expand(M.tensor(2), 3, 4)",
+    "x.reshape(np.int64(4), 6)", "x.narrow(2, -1, 1)", "x.narrow(2, 4, 0)",
+    "x.narrow(1, M.tensor(1), 2)", "x.transpose(0, 1).ravel()", "x.ravel()", "x[0].t().ravel()",
+    "x.squeeze((0, 1))", "x[:1].squeeze([0, -1])", "M.tensor(2.).flatten(0, -1)",
+    "x.unflatten(-1, (2, -1))", "M.movedim(x, 0, 2)", "x.movedim((0, 1), (2, 0))",
+    "x.moveaxis(-1, 0)", "M.moveaxis(x, [0, -1], [-1, 0])",
+])
+def test_view_ops_match_torch(expr):
+    """Shape, strides, offset, values, whether the result is a view of ``x`` and what
+    records it."""
+    results = []
+    for M in (ember, torch):
+        w = M.arange(24.0).reshape(2, 3, 4).requires_grad_()
+        x = w * 1
+        r = eval(expr, {"M": M, "x": x, "np": np})  # noqa: S307
+        # (Strides and offsets of empty tensors are NumPy's, not torch's: not compared.)
+        results.append((tuple(r.shape), r.stride() if r.numel() else None,
+                        r.storage_offset() if r.numel() else None,
+                        r._is_view(), r._base is x, type(r.grad_fn).__name__,
+                        r.detach().numpy().tolist()))
+    assert results[0] == results[1]
+
+
+# ---- unbind, split, chunk: several views, one node ------------------------------------------
+MULTI = [
+    "x.unbind(1)", "M.unbind(x, -1)", "x.split(2, 2)", "x.split([1, 3], 2)", "x.split(5, 2)",
+    "M.split(x, [1, 0, 2], 1)", "x.chunk(3, 2)", "x.chunk(2, 1)", "M.chunk(x, 4, -1)",
+    "M.zeros(0, 3).split(2)", "M.zeros(0, 3).chunk(2)", "M.zeros(5, 3).chunk(4)",
+    "M.zeros(0, 3).unbind()", "x.split(split_size=2, dim=1)",
+]
+
+
+@pytest.mark.parametrize("expr", MULTI)
+def test_ops_returning_several_views_match_torch(expr):
+    """Each piece is a view of the input (its strides and offset), all pieces share one node
+    (``UnbindBackward0``, ``SplitBackward0``, ``SplitWithSizesBackward0``), and the gradient
+    of the input puts the pieces' gradients back together, zeros for unused pieces."""
+    results = []
+    for M in (ember, torch):
+        w = M.arange(24.0).reshape(2, 3, 4).requires_grad_()
+        x = w * 1
+        pieces = eval(expr, {"M": M, "x": x})  # noqa: S307
+        out = [(tuple(p.shape), p.stride() if p.numel() else None,
+                p.storage_offset() if p.numel() else None, p._base is x,
+                type(p.grad_fn).__name__, p.grad_fn is pieces[0].grad_fn,
+                p.detach().numpy().tolist()) for p in pieces]
+        used = [p for p in pieces[::2] if p.requires_grad]
+        if used:
+            sum((p * (k + 2)).sum() for k, p in enumerate(used)).backward()
+            out.append(w.grad.tolist())
+        results.append(out)
+    assert results[0] == results[1]
+
+
+def test_gradients_through_several_views_of_higher_order():
+    results = []
+    for M in (ember, torch):
+        w = M.arange(1.0, 25.0, dtype=M.float64).reshape(2, 3, 4).requires_grad_()
+        a, b = w.chunk(2, 0)
+        c, d = w.split([1, 3], 2)
+        u = w.unbind(1)
+        y = (a * b * b).sum() + (c.exp() * 0.1).sum() + (u[2] ** 3).sum() + d.sum()
+        g, = M.autograd.grad(y, w, create_graph=True)
+        gg, = M.autograd.grad((g * g).sum(), w)
+        results.append((g.detach().numpy(), gg.numpy()))
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e, t, rtol=1e-12)
+
+    def f(w):
+        a, b = w.split([2, 1], 1)
+        return a.prod(1) + b.squeeze(1).sin() + w.unbind(0)[0].sum()
+    w = ember.arange(1.0, 7.0, dtype=ember.float64).reshape(2, 3).requires_grad_()
+    assert ember.autograd.gradcheck(f, (w,)) and ember.autograd.gradgradcheck(f, (w,))
+
+
+@pytest.mark.parametrize("stmt", [
+    "x.unbind(0)[1].add_(1)", "w.unbind(0)[1].add_(1)", "x.split(2, 2)[1].mul_(2)",
+    "x.split([1, 3], 2)[1][0] = 2", "x.chunk(2, 2)[0].zero_()", "x.unbind(1)[0][1:].exp_()",
+    "u = x.unbind(0); x.mul_(2); u[0].grad_fn", "u = x.unbind(0); x.mul_(2); u[0] * 2",
+    "u = x.unbind(0); x[0].mul_(2); u[1].sum()",
+    "u = x.split(1); u[0].mul_(2)",
+])
+def test_several_views_may_not_be_changed_in_place_like_torch(stmt):
+    """PyTorch refuses in-place changes of the outputs of ops that return several views (and
+    of views of them), and the use of one after its base was changed in place."""
+    results = []
+    for M in (ember, torch):
+        w = M.arange(24.0).reshape(2, 3, 4).requires_grad_()
+        x = w * 1
+        r = outcome(lambda M=M, x=x, w=w: exec(stmt, {"M": M, "x": x, "w": w}))  # noqa: S102
+        results.append(r if r[0] == "err" else ("ok", x._version))
+    assert results[0][:2] == results[1][:2]
+    if results[1][0] == "err":
+        assert results[0][2] == ember_text(results[1][2])
+
+
+def test_several_views_without_grad_or_under_no_grad_can_be_changed():
+    results = []
+    for M in (ember, torch):
+        x = M.arange(24.0).reshape(2, 3, 4)
+        x.unbind(0)[0].add_(1)
+        x.split(2, 2)[1].mul_(3)
+        w = M.ones(2, 3, requires_grad=True)
+        y = w * 2
+        with M.no_grad():
+            y.chunk(3, 1)[1].zero_()
+        results.append((x.tolist(), x._version, y.tolist(), y._version))
+    assert results[0] == results[1]
+
+
+# ---- in-place changes of views: the graph torch rebases to ---------------------------------
+def _names(t):
+    fn = t.grad_fn
+    if fn is None:
+        return None
+    return [type(fn).__name__, [None if n is None else type(n).__name__
+                                for n, _ in fn.next_functions]]
+
+
+REBASE = [
+    ("v = y[0]; v.mul_(3)", "y v"), ("v = y.t(); v.exp_()", "y v"),
+    ("v = y[:, 1:]; u = v[0]; u.add_(1)", "y v u"), ("y[0].mul_(w[1])", "y"),
+    ("v = y[0]; v.mul_(2); v.mul_(3)", "y v"), ("v = y.view(3, 2); v2 = y.view(6); v.mul_(2)",
+                                                  "y v v2"),
+    ("v = y[:, :2]; v.add_(g21)", "y v"), ("v = y[:, :2]; v.mul_(g21.double())", "y v"),
+    ("v = y.expand(2, 2, 3); y.mul_(2)", "y v"), ("v = y[0]; y.mul_(2)", "y v"),
+    ("v = y[1]; v.copy_(g21[:, 0].repeat(2)[:3] if False else y[0])", "y v"),
+    ("v = y.unsqueeze(0).transpose(1, 2)[0]; v.clamp_(1, 4)", "y v"),
+    ("v = z[1]; v.add_(g21[0])", "z v"), ("z[0] = y[1]", "z"), ("z.t()[0].mul_(w[0, 0])", "z"),
+    ("v = y.movedim(0, 1); v.sub_(g21.t())", "y v"),
+    # ops that save their output, on views that are gone by the backward pass
+    ("y[0].exp_()", "y"), ("y.t()[1].sigmoid_()", "y"), ("y[:, 1:].tanh_()", "y"),
+]
+
+
+@pytest.mark.parametrize("code,names", REBASE)
+def test_inplace_on_a_view_rebases_the_graph_like_torch(code, names):
+    """The base's grad_fn becomes CopySlices, whose next functions are the base's old node
+    and the in-place op's other inputs (the op's own node is inside it, as in PyTorch); the
+    view's becomes AsStridedBackward0. Gradients, and gradients of gradients, match."""
+    results = []
+    for M in (ember, torch):
+        w = M.arange(1.0, 7.0, dtype=M.float64).reshape(2, 3).requires_grad_()
+        g21 = M.tensor([[2.0], [3.0]], dtype=M.float64, requires_grad=True)
+        y, z = w * 1, M.zeros(2, 3, dtype=M.float64)
+        env = {"M": M, "w": w, "y": y, "z": z, "g21": g21}
+        exec(code, env)  # noqa: S102
+        out = [(_names(env[k]), env[k]._version) for k in names.split()]
+        root = env[names.split()[0]]
+        loss = (root * root).sum()
+        g1 = [g for g in M.autograd.grad(loss, [w, g21], create_graph=True, allow_unused=True)
+              if g is not None]
+        gg = M.autograd.grad(sum((g * g).sum() for g in g1), [w, g21], allow_unused=True)
+        out.append([np.round(g.detach().numpy(), 8).tolist() for g in g1])
+        out.append([None if g is None else np.round(g.numpy(), 6).tolist() for g in gg])
+        results.append(out)
+    assert results[0] == results[1]
+
+
+def test_retain_grad_moves_to_the_new_grad_fn_like_torch():
+    results = []
+    for M in (ember, torch):
+        w = M.arange(6.0).reshape(2, 3).requires_grad_()
+        out = []
+        y = w.clone()
+        v = y.view(6)
+        v.retain_grad()
+        v.mul_(2)
+        y.sum().backward()
+        out += [v.grad, v.retains_grad]
+        y = w.clone()
+        y.retain_grad()
+        y[0].mul_(2)
+        y.sum().backward()
+        out += [y.grad.tolist(), y.retains_grad]
+        y = w.clone()
+        y.retain_grad()
+        y.mul_(2)
+        (y * 3).sum().backward()
+        out += [y.grad.tolist(), y.retains_grad]
+        y = w.clone()
+        v = y[0]
+        v.retain_grad()
+        y.mul_(2)
+        out.append(type(v.grad_fn).__name__)
+        (v * 3).sum().backward()
+        out += [v.grad.tolist(), v.retains_grad, w.grad.tolist()]
+        results.append(out)
+    assert results[0] == results[1]
+
+
+def test_data_has_a_version_counter_of_its_own_detach_shares_it():
+    results = []
+    for M in (ember, torch):
+        w = M.arange(6.0).reshape(2, 3).requires_grad_()
+        y = w * w
+        w.data.mul_(2)  # unseen by autograd: no error, the gradient uses the new values
+        y.sum().backward()
+        out = [w.grad.tolist(), w._version, w.data._version, w.data.requires_grad]
+        z = w * w
+        w.detach().mul_(2)  # seen: the saved w changed
+        out += [w._version, outcome(lambda z=z: z.sum().backward())[:2]]
+        d = w.detach()
+        d.add_(1)
+        out += [w._version, d._version, d._is_view(), d._base is None, w.tolist()]
+        results.append(out)
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("code", [
+    "t = y.t(); z = t * t; y[0, 0] = 1",          # the saved view: AsStrided after the change
+    "v = y[0]; z = v * v; y.mul_(2)",
+    "z = y * y; y[0, 0] = 1",                       # the saved base: CopySlices
+    "z = y.sigmoid(); z[0].zero_()",
+    "z = y.exp(); d = z.detach(); d.mul_(2)",
+    "x = M.ones(2, 3); xv = x[1]; z = w * xv; x.add_(1)",
+])
+def test_saved_tensor_changed_through_an_alias_raises_torchs_message(code):
+    results = []
+    for M in (ember, torch):
+        w = M.arange(6.0).reshape(2, 3).requires_grad_()
+        y = w * 1
+        env = {"M": M, "w": w, "y": y}
+        exec(code, env)  # noqa: S102
+        results.append(outcome(lambda env=env: env["z"].sum().backward()))
+    assert results[1][0] == "err" and results[0][:2] == results[1][:2]
+    assert results[0][2] == ember_text(results[1][2])
+
+
+# ---- random chains of views, changed in place ----------------------------------------------
+@st.composite
+def _view_chains(draw):
+    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
+    steps, ndim = [], len(shape)
+    for _ in range(draw(st.integers(1, 3))):
+        if ndim == 0:
+            steps.append(("unsqueeze", (0,)))
+            ndim = 1
+            continue
+        kind = draw(st.sampled_from(["transpose", "select", "narrow", "unsqueeze", "permute",
+                                     "movedim", "split", "unbind", "slice", "expand", "view"]))
+        d = draw(st.integers(-ndim, ndim - 1))
+        if kind == "transpose":
+            steps.append((kind, (d, draw(st.integers(-ndim, ndim - 1)))))
+        elif kind in ("select", "unbind"):
+            steps.append((kind, (d, draw(st.integers(0, 2)))))
+            ndim -= 1
+        elif kind == "narrow":
+            steps.append((kind, (d, draw(st.integers(0, 1)), draw(st.integers(0, 2)))))
+        elif kind == "unsqueeze":
+            steps.append((kind, (draw(st.integers(-ndim - 1, ndim)),)))
+            ndim += 1
+        elif kind == "permute":
+            steps.append((kind, tuple(draw(st.permutations(range(ndim))))))
+        elif kind == "movedim":
+            steps.append((kind, (d, draw(st.integers(-ndim, ndim - 1)))))
+        elif kind == "split":
+            steps.append((kind, (draw(st.integers(1, 2)), d, draw(st.integers(0, 1)))))
+        elif kind == "slice":
+            steps.append((kind, (d, draw(st.integers(1, 2)))))
+        elif kind == "expand":
+            steps.append((kind, (draw(st.integers(1, 2)),)))
+            ndim += 1
+        else:
+            steps.append((kind, ()))
+            ndim = 1
+    op = draw(st.sampled_from(["mul_", "add_", "exp_", "zero_", "copy_", "setitem", "sigmoid_"]))
+    return shape, steps, op
+
+
+def _apply_step(M, t, kind, args):
+    if kind == "transpose":
+        return t.transpose(*args)
+    if kind == "select":
+        return t.select(*args)
+    if kind == "unbind":
+        return t.unbind(args[0])[args[1]]
+    if kind == "narrow":
+        return t.narrow(*args)
+    if kind == "unsqueeze":
+        return t.unsqueeze(*args)
+    if kind == "permute":
+        return t.permute(*args)
+    if kind == "movedim":
+        return t.movedim(*args)
+    if kind == "split":
+        return t.split(args[0], args[1])[args[2]]
+    if kind == "slice":
+        return t[(slice(None),) * (args[0] % t.ndim) + (slice(None, None, args[1]),)]
+    if kind == "expand":
+        return t.expand(args[0], *t.shape)
+    return t.view(-1)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=_view_chains())
+def test_random_view_chains_changed_in_place_like_torch(case):
+    """Any chain of views of a non-leaf, changed in place: the same values, errors, graph
+    nodes, versions and gradients (of the base's inputs and of the op's other input)."""
+    shape, steps, op = case
+
+    def run(M):
+        w = M.arange(1.0, 1.0 + math.prod(shape), dtype=M.float64).reshape(shape) \
+            .div(7).requires_grad_()
+        g = M.tensor(1.5, dtype=M.float64, requires_grad=True)
+        y = w * 1
+        v = y
+        for kind, args in steps:
+            v = _apply_step(M, v, kind, args)
+        if op == "mul_":
+            v.mul_(g)
+        elif op == "add_":
+            v.add_(g)
+        elif op == "copy_":
+            v.copy_(g.expand(v.shape))
+        elif op == "setitem":
+            v[...] = g
+        else:
+            getattr(v, op)()
+        loss = (y * y * M.arange(float(y.numel()), dtype=M.float64).reshape(y.shape)).sum()
+        grads = M.autograd.grad(loss, [w, g], allow_unused=True)
+        return [type(y.grad_fn).__name__, y._version, v._version,
+                [None if n is None else type(n).__name__ for n, _ in y.grad_fn.next_functions],
+                np.round(y.detach().numpy(), 10).tolist(),
+                [None if q is None else np.round(q.numpy(), 8).tolist() for q in grads]]
+
+    e, t = outcome(lambda: run(ember)), outcome(lambda: run(torch))
+    if t[0] == "err":
+        assert e[:2] == t[:2] and e[2] == ember_text(t[2])
+    else:
+        assert e == t

@@ -22,5 +22,6 @@ def normalize_dims(dim, ndim: int):
     else:
         dims = tuple(normalize_dim(d, ndim) for d in dim)
         if len(set(dims)) != len(dims):
-            raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
+            again = next(d for k, d in enumerate(dims) if d in dims[:k])
+            raise RuntimeError(f"dim {again} appears multiple times in the list of dims")
     return tuple(d for d in dims if d < ndim) if ndim == 0 else dims

@@ -14,11 +14,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.forward_grad import AfterOp
 from ..autograd.grad_mode import GradMode
 from ..backend import add_at, to_device
 from ..dtype import int64
 from ._apply import apply, unary
-from .inplace import bump_version, check_inplace_allowed, checked_fill_value, inplace
+from .forward_ad import has_tangent
+from .inplace import (
+    bump_version,
+    check_inplace_allowed,
+    check_overlap,
+    checked_fill_value,
+    has_internal_overlap,
+    inplace,
+    real_fill_value,
+    shares_memory,
+)
 from .registry import Bound, defop, record_unary
 from .shape import SELECT, _alias, alias, expand, select, slice_dim, unsqueeze
 
@@ -40,13 +51,16 @@ def _as_tuple(index) -> tuple:
     ``...`` or tensors counts as a tuple (NumPy's old rule, which PyTorch keeps)."""
     if type(index) is tuple:
         return index
-    if type(index) is list and len(index) < 32:
+    if (type(index) is list or type(index) is str) and len(index) < 32:
         Tensor = Bound.Tensor
         for item in index:
-            if item is None or item is Ellipsis or isinstance(
-                    item, (slice, list, tuple, np.ndarray, Tensor)):
+            if item is None or item is Ellipsis or isinstance(item, _SEQUENCE_ITEMS + (Tensor,)):
                 return tuple(index)
     return (index,)
+
+
+# What PyTorch counts as a sequence (or slice) in a list index that makes it a tuple.
+_SEQUENCE_ITEMS = (slice, list, tuple, range, str, bytes, np.ndarray)
 
 
 def _checked_int(value: int) -> int:
@@ -90,14 +104,25 @@ def _item(item):
     if isinstance(item, np.integer):
         return int(item)
     if isinstance(item, np.ndarray):
-        if item.dtype.kind not in "iub":
+        # As PyTorch does: bool and uint8 arrays are masks, any other number becomes int64
+        # (floats truncated, as a cast does).
+        kind = item.dtype.kind
+        if kind not in "iubf":
             raise IndexError(_BAD_INDEX_DTYPE)
-        return _index_array(item if item.dtype != np.uint64 else item.astype(np.int64))
+        if kind == "b" or item.dtype == np.uint8:
+            return _index_array(item)
+        with np.errstate(invalid="ignore"):
+            return item.astype(np.int64, copy=False)
     if isinstance(item, (list, tuple, range)):
-        from ..creation import tensor  # a nested sequence becomes a tensor first
-        return _index_array(tensor(item, dtype=None if len(item) else int64)._data)
-    if isinstance(item, str):
-        raise TypeError("new(): invalid data type 'str'")
+        # A sequence becomes a tensor first: a mask if it holds bools (or uint8 tensors),
+        # else int64, floats truncated (PyTorch's ``indexing_tensor_from_data``).
+        from ..creation import tensor
+        arr = tensor(item)._data
+        if arr.dtype.kind != "b" and arr.dtype != np.uint8 and arr.dtype != np.int64:
+            arr = tensor(item, dtype=int64)._data
+        return _index_array(arr)
+    if isinstance(item, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{tp.__name__}'")
     if hasattr(item, "__index__") and not isinstance(item, float):
         return _checked_int(int(item.__index__()))
     raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
@@ -368,23 +393,27 @@ INDEX_PUT = defop("index_put", inputs=("self", "values"), forward=_index_put_for
                   })
 
 
-def _strip_leading_ones(value):
-    # PyTorch drops leading size-1 dims of the value before broadcasting it (so that
-    # ``x[0] = t.unsqueeze(0)`` works).
+def _strip_leading_ones(value, always: bool = False):
+    # PyTorch views the value without its leading size-1 dims before broadcasting it (so
+    # that ``x[0] = t.unsqueeze(0)`` works): for ``index_put_`` where there are any, and
+    # always before expanding it for ``copy_``.
     shape = value.shape
     k = 0
     while k < len(shape) and shape[k] == 1:
         k += 1
-    return value.reshape(shape[k:]) if k else value
+    return value.view(shape[k:]) if k or always else value
 
 
 def _value_tensor(t, value):
-    """``value`` (a Tensor or a number) for writing into ``t``; None for a number."""
-    Tensor = Bound.Tensor
-    if isinstance(value, Tensor):
-        return _strip_leading_ones(value)
-    if isinstance(value, (bool, int, float, np.number, np.bool_)):
-        return None
+    """``value`` for writing into ``t``: a Tensor, or a number (a complex one as PyTorch
+    converts it)."""
+    if isinstance(value, Bound.Tensor):
+        return value
+    # PyTorch takes Python numbers and NumPy integers (and float64, a float), nothing else.
+    if isinstance(value, (int, float, np.integer)):
+        return value
+    if type(value) is complex:
+        return real_fill_value(value, t.dtype, half="double")
     raise TypeError(f"can't assign a {_type_path(value)} to a ember.{_TENSOR_NAMES[t.dtype.name]}")
 
 
@@ -429,20 +458,38 @@ def _result_shape(shape, index) -> tuple:
 
 def setitem(t, index, value) -> None:
     """``t[index] = value`` in place: a copy into a view for basic indices, ``index_put_``
-    for advanced ones. Tensor values broadcast; numbers fill."""
-    values = _value_tensor(t, value)
+    for advanced ones.
+
+    As in PyTorch, a number becomes a 0-d tensor of ``t``'s dtype, which a region of one or
+    more dims takes through ``fill_`` (``FillBackward3``), and a tensor of another shape is
+    viewed without its leading size-1 dims and expanded before ``copy_``."""
+    value = _value_tensor(t, value)
+    if index is False:  # PyTorch does nothing at all for ``t[False] = value``
+        return
+    if index is True:  # and copies into ``t.unsqueeze(0)`` for ``t[True] = value``
+        index = None
     if type(index) is int:
         view, array_index = _select_at(t, 0, _checked_int(index), 0), None
     else:
         view, array_index = _parse(t, index, alias_whole=False)
-    if array_index is None:
-        if values is None:
-            view.fill_(value)
-        else:
-            view.copy_(expand(values, view.shape) if values.shape != view.shape else values)
+    is_number = not isinstance(value, Bound.Tensor)
+    if array_index is not None:
+        _index_put_(view, array_index, value if is_number else _strip_leading_ones(value),
+                    accumulate=False, value_is_number=is_number)
         return
-    _index_put_(view, array_index, values if values is not None else value,
-                accumulate=False, value_is_number=values is None)
+    if is_number:
+        if not (GradMode.enabled and view._rg) and not has_internal_overlap(view._data):
+            view.fill_(value)  # nothing to record: the short path
+            return
+        value = Bound.new(np.asarray(checked_fill_value(value, view.dtype),
+                                     dtype=view._data.dtype))
+    if value.shape == view.shape:
+        view.copy_(value)
+    elif value.ndim == 0 and type(value._data) is np.ndarray:
+        view.fill_(value)
+    else:
+        value = _strip_leading_ones(value, always=True)
+        view.copy_(expand(value, view.shape) if value.shape != view.shape else value)
 
 
 def _index_put_(t, index: tuple, values, *, accumulate: bool, value_is_number: bool):
@@ -456,6 +503,8 @@ def _index_put_(t, index: tuple, values, *, accumulate: bool, value_is_number: b
     if not value_is_number:
         _check_put_shape(target, values)
         _check_put_dtypes(t, values)
+        if shares_memory(t, values):
+            check_overlap(t, values, full_too=True)
     check_bounds(t, index)
     if 0 in target:
         check_inplace_allowed(t)
@@ -463,7 +512,7 @@ def _index_put_(t, index: tuple, values, *, accumulate: bool, value_is_number: b
         return t  # nothing to write (and the unread index values may be out of range)
     index = _on_device(t, index)
     recording = GradMode.enabled and (t._rg or isinstance(values, Tensor) and values._rg)
-    if not recording:
+    if not recording and not (AfterOp.on and has_tangent(t, values)):
         check_inplace_allowed(t)
         if accumulate:
             add_at(t._data, index, values._data)

@@ -11,14 +11,19 @@ a saved tensor that changed is caught at backward.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
-from ..autograd.anomaly_mode import AnomalyMode
-from ..autograd.grad_mode import GradMode
-from ..autograd.node import Node
+from ..autograd.engine import _fix_grad
+from ..autograd.forward_grad import AfterOp, set_tangent, tangent_of
+from ..autograd.grad_mode import INFERENCE_INPLACE_ERROR, INFERENCE_VERSION, GradMode
+from ..autograd.node import SECOND_BACKWARD, Node
+from ..backend import data_ptr
 from ..dtype import FROM_NUMPY, can_cast
-from .registry import _OUT, Bound, NoGradView, _SavedResult, defop, edge_of
-from .shape import regenerate_grad_fn, replay_view
+from .forward_ad import has_tangent, inplace_tangent
+from .registry import _OUT, Bound, NoGradView, OpNode, _SavedResult, defop, edge_of
+from .shape import from_multi_view, multi_view_error, regenerate_grad_fn, replay_view
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_ERROR = ("a view of a leaf Variable that requires grad is being used in an "
@@ -28,9 +33,63 @@ _CAST_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int6
                "bool": "Bool"}
 
 
+OVERLAP_ERROR = ("unsupported operation: more than one element of the written-to tensor refers "
+                 "to a single memory location. Please clone() the tensor before performing the "
+                 "operation.")
+PARTIAL_OVERLAP_ERROR = (
+    "unsupported operation: some elements of the input tensor and the written-to tensor refer "
+    "to a single memory location. Please clone() the tensor before performing the operation.")
+
+
 def _writeable(arr) -> bool:
-    # NumPy marks broadcast views read-only; CuPy arrays have no such flag.
-    return arr.__class__ is not np.ndarray or arr.flags.writeable
+    # Read-only NumPy arrays and expanded views (a zero stride) take the checked path.
+    return (arr.__class__ is not np.ndarray or arr.flags.writeable) and 0 not in arr.strides
+
+
+def has_internal_overlap(arr) -> bool:
+    """PyTorch's "more than one element refers to one memory location": a zero stride on a
+    dim of more than one element (an expanded view)."""
+    return 0 in arr.strides and arr.size > 1 and any(
+        st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape))
+
+
+def _dense(arr) -> bool:
+    """Whether ``arr`` covers a block of memory with no gaps and no repeats, in some dim
+    order (PyTorch's ``is_non_overlapping_and_dense``)."""
+    expected = arr.itemsize
+    for n, st in sorted((p for p in zip(arr.shape, arr.strides) if p[0] != 1),
+                        key=lambda p: p[1]):
+        if st != expected:
+            return False
+        expected *= n
+    return True
+
+
+def check_overlap(t, src, *, full_too: bool = False) -> None:
+    """PyTorch's error for writing into ``t`` from an input that shares part of its memory
+    (any of it, with ``full_too``; ``index_put_`` refuses both). As in PyTorch, only
+    tensors that cover a dense block are compared; a view with gaps is not checked."""
+    a, b = t._data, src._data
+    if a is b or not a.size or not b.size or not _dense(a) or not _dense(b):
+        if a is b and full_too:
+            raise RuntimeError(PARTIAL_OVERLAP_ERROR)
+        return
+    a0, b0 = data_ptr(a), data_ptr(b)
+    a1, b1 = a0 + a.nbytes, b0 + b.nbytes
+    if a0 == b0 and a1 == b1:
+        same = [st for n, st in zip(a.shape, a.strides) if n != 1] == \
+            [st for n, st in zip(b.shape, b.strides) if n != 1]
+        if full_too or not same:
+            raise RuntimeError(PARTIAL_OVERLAP_ERROR)
+    elif a0 < b1 and b0 < a1:
+        raise RuntimeError(PARTIAL_OVERLAP_ERROR)
+
+
+def shares_memory(t, src) -> bool:
+    """The cheap test before ``check_overlap``: ``src`` is an alias of ``t`` (a view of the
+    same base, or a detached alias), as their shared version counter says."""
+    vc = t._vc
+    return vc is not None and src._vc is vc
 
 
 def bump_version(t) -> None:
@@ -42,7 +101,10 @@ def bump_version(t) -> None:
 
 
 def check_inplace_allowed(t) -> None:
-    """PyTorch's errors for in-place changes of leaves that require grad (and their views)."""
+    """PyTorch's errors for in-place changes of leaves that require grad (and their views),
+    and of inference tensors outside inference mode."""
+    if t._vc is INFERENCE_VERSION and not GradMode.inference:
+        raise RuntimeError(INFERENCE_INPLACE_ERROR)
     if not GradMode.enabled:
         return
     base = t._base
@@ -51,7 +113,11 @@ def check_inplace_allowed(t) -> None:
             raise RuntimeError(LEAF_ERROR)
     elif t._accumulator.__class__ is NoGradView and t._grad_fn is None:
         raise RuntimeError(t._accumulator.inplace_error)
-    elif base._rg and base._grad_fn is None:
+    elif t._rg and from_multi_view(t):
+        raise multi_view_error(t)
+    elif t._rg and (base._grad_fn is None or not base._rg):
+        # PyTorch: a view that requires grad, of a base that is a leaf (whether or not the
+        # base itself requires grad: ``w = a.view(2, 3).requires_grad_()``).
         raise RuntimeError(VIEW_OF_LEAF_ERROR)
     else:
         custom = getattr(t._grad_fn, "_forward_cls", None)  # a view made by a custom Function
@@ -81,60 +147,141 @@ def write_result(t, result_data) -> None:
         if target != dst.shape:
             raise RuntimeError(f"output with shape {list(dst.shape)} doesn't match the "
                                f"broadcast shape {list(target or result_data.shape)}")
+    if has_internal_overlap(dst):
+        raise RuntimeError(OVERLAP_ERROR)
     try:
         dst[...] = result_data
     except ValueError:
-        raise RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a "
-            "single memory location. Please clone() the tensor before performing the operation."
-        ) from None
+        raise RuntimeError(OVERLAP_ERROR) from None
+
+
+_RELEASED = Node()  # CopySlices._fn after a backward pass without retain_graph
 
 
 class CopySlices(Node):
     """The base's new ``grad_fn`` after an in-place op on one of its views.
 
-    Input 0 is the base before the write; input 1 is the op's node, which produced the new
-    values of the view's region.
+    As in PyTorch, it wraps the op's node ``fn``: its edges are the base's (before the
+    write) and ``fn``'s other inputs'. The base's gradient passes through unchanged outside
+    the view's region; inside it, it is ``fn``'s gradient for the view's old values, and
+    ``fn``'s other inputs get theirs. (A node with several outputs, a custom Function's, is
+    kept as an edge instead: input 1 is then that node, which gets the region's gradient.)
     """
 
-    __slots__ = ("_chain", "_meta")
+    __slots__ = ("_chain", "_meta", "_fn")
 
     def __init__(self, base_edge, op_edge, chain) -> None:
-        Node.__init__(self, (base_edge, op_edge))
+        fn, nr = op_edge
+        if isinstance(fn, OpNode) and fn._num_outputs == 1:
+            Node.__init__(self, (base_edge,) + fn.next_functions[1:])
+            self._fn = fn
+            meta = fn._meta
+            self._meta = None if meta is None else [None] + list(meta[1:])
+        else:
+            Node.__init__(self, (base_edge, op_edge))
+            self._fn = None
+            self._meta = None
         self._chain = chain
-        self._meta = None
 
     def name(self) -> str:
         return "ember::autograd::CopySlices"
 
+    def release(self) -> None:
+        # As PyTorch's: let go of ``fn`` (which frees what it saved unless a graph built by
+        # this backward pass runs it too, through an output it saved).
+        if self._fn is not None:
+            self._fn = _RELEASED
+
     def apply(self, grad_outputs, needs):
+        if self._fn is _RELEASED:
+            raise RuntimeError(SECOND_BACKWARD)
         grad = grad_outputs[0]
-        out = [None, None]
         if needs is None:  # None: every input that has an edge
             needs = tuple(e[0] is not None for e in self.next_functions)
+        fn = self._fn
+        if fn is None:
+            out = [None, None]
+            if needs[0]:
+                g = grad.clone()
+                replay_view(g, self._chain).zero_()
+                out[0] = g
+            if needs[1]:
+                out[1] = replay_view(grad, self._chain)
+            return out
+        res = fn.apply([replay_view(grad, self._chain)], tuple(needs))
+        out = list(res)
         if needs[0]:
             g = grad.clone()
             region = replay_view(g, self._chain)
-            region.zero_()
+            g0 = res[0]
+            if g0 is None:  # no gradient for the old values: they were overwritten
+                region.zero_()
+            else:
+                meta = fn._meta
+                if meta is not None and meta[0] is not None:
+                    g0 = _fix_grad(g0, meta[0], fn, 0)
+                region.copy_(g0)
             out[0] = g
-        if needs[1]:
-            out[1] = replay_view(grad, self._chain)
+        else:
+            out[0] = None
         return out
 
 
-def _rebind_result(node, t) -> None:
-    """A node that saved its output must now see ``t``'s storage and version."""
+def move_retain_grad(t, old, old_nr: int, new) -> None:
+    """PyTorch moves a tensor's ``retain_grad`` hook to its new ``grad_fn`` when an in-place
+    op changes it (its other hooks stay with the old node)."""
+    hooks = None if old is None else old._retain_grad_hooks
+    if not hooks:
+        return
+    ref = hooks.get(old_nr)
+    if ref is None or ref() is not t:
+        return
+    del hooks[old_nr]
+    moved = new._retain_grad_hooks
+    if moved is None:
+        moved = new._retain_grad_hooks = {}
+    moved[t._output_nr] = ref
+
+
+def _view_owner(view_node, copy_slices, base, chain):
+    """The grad_fn an output saved by the op inside ``copy_slices`` is unpacked with: the
+    view's ``view_node`` while it lives, else the same view of the base remade on
+    ``copy_slices`` (held weakly: saved values must not keep their graph alive)."""
+    node_ref, cs_ref = weakref.ref(view_node), weakref.ref(copy_slices)
+    data, vc = base._data, base._vc
+
+    def owner():
+        node = node_ref()
+        if node is None:
+            cs = cs_ref()
+            if cs is None:
+                return None
+            stand_in = Bound.new(data)
+            stand_in._rg = True
+            stand_in._grad_fn = cs
+            stand_in._vc = vc
+            node = regenerate_grad_fn(stand_in, chain)
+        return node
+    return owner
+
+
+def _rebind_result(node, t, owner=None) -> None:
+    """A node that saved its output must now see ``t``'s storage and version (and, for a
+    view, unpack it with the grad_fn that ``owner()`` gives)."""
     saved = getattr(node, "_saved", None)
     if not saved:
         return
     changed = False
     values = list(saved)
+    ref = owner
     for i, v in enumerate(values):
         if v is _OUT:
             node._out = (t._data, t._vc)
+            if ref is not None:
+                values[i] = _SavedResult(t._data, t._vc, 0, ref)
             changed = True
         elif type(v) is _SavedResult:
-            values[i] = _SavedResult(t._data, t._vc, v.output_nr)
+            values[i] = _SavedResult(t._data, t._vc, v.output_nr, ref)
             changed = True
     if changed:
         node._saved = values
@@ -146,6 +293,9 @@ def inplace(t, fn, *args, **kwargs):
     """Run ``fn(t, *args, **kwargs)`` and store its result in ``t`` itself; returns ``t``."""
     Tensor = Bound.Tensor
     check_inplace_allowed(t)
+    for a in args:
+        if isinstance(a, Tensor) and shares_memory(t, a):
+            check_overlap(t, a)
     recording = GradMode.enabled and (
         t._rg or any(isinstance(a, Tensor) and a._rg for a in args)
         or any(isinstance(a, Tensor) and a._rg for a in kwargs.values()))
@@ -153,6 +303,8 @@ def inplace(t, fn, *args, **kwargs):
         result = fn(t, *args, **kwargs)
         write_result(t, result._data)
         bump_version(t)
+        if AfterOp.on:
+            inplace_tangent(t, result)
         return t
 
     node, nr = edge_of(t)
@@ -162,41 +314,58 @@ def inplace(t, fn, *args, **kwargs):
     old._output_nr = nr
     if node is None and t._rg:
         old._accumulator = t._accumulator
+    if AfterOp.on and tangent_of(t) is not None:
+        set_tangent(old, tangent_of(t))
     result = fn(old, *args, **kwargs)
     write_result(t, result._data)
     bump_version(t)
+    if AfterOp.on:
+        inplace_tangent(t, result)
     new_node = result._grad_fn
     if new_node is None:
         return t
-    _rebind_result(new_node, t)
     base = t._base
     if base is None:
+        _rebind_result(new_node, t)
         t._grad_fn = new_node
         t._output_nr = result._output_nr
         t._rg = True
+        move_retain_grad(t, node, nr, new_node)
         return t
     chain = t._view[0]
+    old_base = base._grad_fn
     copy_slices = CopySlices(edge_of(base), (new_node, result._output_nr), chain)
     base._grad_fn = copy_slices
     base._output_nr = 0
     base._rg = True
+    move_retain_grad(base, old_base, 0, copy_slices)
     t._grad_fn = regenerate_grad_fn(base, chain)
     t._output_nr = 0
     t._rg = True
     t._view = (chain, t._vc[0])
+    if copy_slices._fn is not None:
+        _rebind_result(new_node, t, _view_owner(t._grad_fn, copy_slices, base, chain))
+    else:
+        _rebind_result(new_node, t)
+    move_retain_grad(t, node, nr, t._grad_fn)
     return t
 
 
-def inplace_binary(t, op, other, promote: str = "default"):
-    """Fast in-place arithmetic (``add_``, ``mul_``, ...) writing straight into storage."""
+def inplace_binary(t, op, other, promote: str = "default", fallback=None):
+    """Fast in-place arithmetic (``add_``, ``mul_``, ...) writing straight into storage.
+
+    Where the fast paths do not apply, the result is ``fallback(t, other)`` (an op function
+    with checks of its own, such as ``sub``'s refusal of bools), by default ``binary``'s."""
     Tensor = Bound.Tensor
     from ._apply import binary
     if GradMode.enabled and (t._rg or (isinstance(other, Tensor) and other._rg)):
-        return inplace(t, lambda x, o: binary(op, x, o, promote), other)
+        return inplace(t, fallback or (lambda x, o: binary(op, x, o, promote)), other)
     check_inplace_allowed(t)
     dst = t._data
-    if AnomalyMode.check_forward:
-        pass  # detect_anomaly(check_forward=True): take the checked path through ``binary``
+    if t._vc is not None and isinstance(other, Tensor) and other._vc is t._vc:
+        check_overlap(t, other)
+    if AfterOp.on:
+        pass  # anomaly's forward check or forward-mode AD: take the path through ``binary``
     elif isinstance(other, Tensor):
         od = other._data
         if od.dtype is dst.dtype and od.shape == dst.shape and type(od) is type(dst) \
@@ -213,11 +382,13 @@ def inplace_binary(t, op, other, promote: str = "default"):
                 return t
             except (OverflowError, TypeError):
                 pass
-    result = binary(op, t, other, promote)
+    result = binary(op, t, other, promote) if fallback is None else fallback(t, other)
     if result is NotImplemented:
         raise TypeError(f"unsupported operand type: {type(other).__name__}")
     write_result(t, result._data)
     bump_version(t)
+    if AfterOp.on:
+        inplace_tangent(t, result)
     return t
 
 
@@ -246,6 +417,21 @@ _C_TYPE_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": 
                  "uint8": "uint8_t"}
 
 
+_COMPLEX_TARGETS = {"float16": "c10::Half", "float32": "float", "float64": "double",
+                    **_C_TYPE_NAMES}
+
+
+def real_fill_value(value: complex, dt, half: str = "c10::Half"):
+    """A complex fill for dtype ``dt`` as PyTorch takes it: its real part if it has no
+    imaginary part (any value for bool), else PyTorch's overflow error."""
+    if dt.name == "bool":
+        return bool(value)
+    if value.imag:
+        name = half if dt.name == "float16" else _COMPLEX_TARGETS[dt.name]
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+    return value.real if dt.is_floating_point else int(value.real)
+
+
 def checked_fill_value(value, dt):
     """``value`` (a number or 0-d tensor) as a fill for dtype ``dt``, as PyTorch converts it:
     floats truncate into integer types, negative ints wrap into unsigned ones (down to
@@ -255,6 +441,8 @@ def checked_fill_value(value, dt):
     elif isinstance(value, np.generic):
         value = value.item()
     if dt.is_floating_point or dt.name == "bool":
+        if dt.name == "float16" and abs(value) > 65504 and not np.isinf(value):
+            raise RuntimeError("value cannot be converted to type c10::Half without overflow")
         return value
     info = np.iinfo(dt.np)
     low = info.min if info.min < 0 else -int(info.max)
@@ -271,8 +459,13 @@ def fill_(t, value):
     if is_tensor and value.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions.")
-    if not GradMode.enabled or not (t._rg or is_tensor and value._rg):
+    if type(value) is complex:
+        value = real_fill_value(value, FROM_NUMPY[t._data.dtype])
+    if (not GradMode.enabled or not (t._rg or is_tensor and value._rg)) \
+            and not (AfterOp.on and has_tangent(t, value)):
         check_inplace_allowed(t)
+        if is_tensor and has_internal_overlap(t._data):
+            raise RuntimeError(OVERLAP_ERROR)  # a number fills an expanded view; a tensor not
         v = value._data if is_tensor else checked_fill_value(value, FROM_NUMPY[t._data.dtype])
         t._data[...] = v
         bump_version(t)
@@ -308,8 +501,11 @@ def copy_(t, src, non_blocking: bool = False):
         raise broadcast_error(t.shape, src.shape) or RuntimeError(
             f"output with shape {list(t.shape)} doesn't match the broadcast shape "
             f"{list(np.broadcast_shapes(src.shape, t.shape))}")
-    if not GradMode.enabled or not (t._rg or src._rg):
+    if (not GradMode.enabled or not (t._rg or src._rg)) \
+            and not (AfterOp.on and has_tangent(t, src)):
         check_inplace_allowed(t)
+        if shares_memory(t, src):
+            check_overlap(t, src)
         from ..backend import to_device
         data = src._data
         if type(data) is not type(t._data):
@@ -322,10 +518,9 @@ def copy_(t, src, non_blocking: bool = False):
 
 def write_result_cast(t, data) -> None:
     """Like ``write_result`` but casting freely, as ``copy_`` does."""
+    if has_internal_overlap(t._data):
+        raise RuntimeError(OVERLAP_ERROR)
     try:
         t._data[...] = data
     except ValueError:
-        raise RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a "
-            "single memory location. Please clone() the tensor before performing the operation."
-        ) from None
+        raise RuntimeError(OVERLAP_ERROR) from None

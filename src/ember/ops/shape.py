@@ -8,14 +8,26 @@ PyTorch's view replay does.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
+from ..autograd.forward_grad import AfterOp
 from ..autograd.grad_mode import GradMode
+from ..autograd.node import Node
 from ..backend import add_at, storage_offset
 from ._apply import unary
-from .dims import normalize_dim
-from .registry import INFERENCE_VIEW, NO_GRAD_VIEW, Bound, defop, record, record_unary
+from .dims import normalize_dim, normalize_dims
+from .forward_ad import view_tangent
+from .registry import (
+    INFERENCE_VIEW,
+    NO_GRAD_VIEW,
+    Bound,
+    defop,
+    edge_of,
+    record,
+    record_unary,
+)
 
 
 def view_apply(op, x, attrs, replay):
@@ -45,6 +57,8 @@ def _alias(x, array, replay, attrs):
     if x._rg and not GradMode.enabled and array.dtype == x._data.dtype:
         out._rg = True  # requires grad with its base, but takes no gradient (NoGradView)
         out._accumulator = INFERENCE_VIEW if GradMode.inference else NO_GRAD_VIEW
+    if AfterOp.on:
+        view_tangent(x, out, replay, attrs)
     return out
 
 
@@ -114,11 +128,20 @@ def infer_shape(shape, numel: int) -> tuple[int, ...]:
     return shape
 
 
-def shape_arg(args) -> tuple:
-    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` or ``f(Size)``."""
+def shape_arg(args, fn: str = "view", arg: str = "size") -> tuple:
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` or ``f(Size)``, as ints; anything but an
+    integer (a float, None) raises PyTorch's TypeError naming ``fn`` and its argument."""
     if len(args) == 1 and not isinstance(args[0], int):
-        return tuple(args[0])
-    return tuple(args)
+        args = args[0]
+    out = tuple(args)
+    for i, s in enumerate(out):
+        if type(s) is not int:
+            if isinstance(s, float) or not hasattr(s, "__index__"):
+                raise TypeError(f"{fn}(): argument '{arg}' failed to unpack the object at pos "
+                                f"{i + 1} with error \"type must be tuple of ints,but got "
+                                f"{type(s).__name__}\"")
+            out = out[:i] + (int(s.__index__()),) + out[i + 1:]
+    return out
 
 
 def _view_forward(x, shape):
@@ -205,7 +228,7 @@ def reshape(input, *shape):
     """``input`` with a new shape: a view where possible, else a copy."""
     if not shape:
         raise TypeError('reshape() missing 1 required positional arguments: "shape"')
-    shape = infer_shape(shape_arg(shape), input.numel())
+    shape = infer_shape(shape_arg(shape, "reshape", "shape"), input.numel())
     if _viewable(input._data, shape):
         return view_apply(VIEW, input, {"shape": shape}, _view_to)
     return unary(UNSAFE_VIEW, input, {"shape": shape})
@@ -238,7 +261,7 @@ def permute(input, *dims):
     """Reorder the dims of ``input`` (a view)."""
     if not dims:
         raise TypeError('permute() missing 1 required positional arguments: "dims"')
-    dims = shape_arg(dims)
+    dims = shape_arg(dims, "permute", "dims")
     if len(dims) != input.ndim:
         raise RuntimeError(
             "permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -284,8 +307,7 @@ def squeeze(input, dim=None):
     if dim is None:
         dims = tuple(i for i, s in enumerate(shape) if s == 1)
         return view_apply(SQUEEZE, input, {"dims": dims}, _squeeze_all)
-    dl = (dim,) if isinstance(dim, int) else tuple(dim)
-    dims = tuple(normalize_dim(d, input.ndim) for d in dl)
+    dims = normalize_dims(dim if isinstance(dim, int) else tuple(dim), input.ndim)
     dims = tuple(d for d in dims if input.ndim and shape[d] == 1)
     if not isinstance(dim, int):
         return view_apply(SQUEEZE_DIMS, input, {"dims": dims}, _squeeze_dim_tuple)
@@ -317,7 +339,16 @@ def unsqueeze(input, dim: int):
     return view_apply(UNSQUEEZE, input, {"dim": dim % n}, unsqueeze)
 
 
-EXPAND = defop("expand", forward=lambda x, shape: np.broadcast_to(x, shape),
+def _expand_forward(x, shape):
+    out = np.broadcast_to(x, shape)
+    if out.__class__ is np.ndarray and x.flags.writeable:
+        # PyTorch writes into expanded views where no two elements meet (a row of one, or
+        # ``fill_``); the in-place ops check for a zero stride themselves.
+        out.flags.writeable = True
+    return out
+
+
+EXPAND = defop("expand", forward=_expand_forward,
                derivatives={"self": lambda grad, self_shape: grad.sum_to_size(self_shape)})
 
 
@@ -325,7 +356,7 @@ def expand(input, *sizes):
     """Broadcast size-1 dims to ``sizes`` without copying (-1 keeps a dim)."""
     if not sizes:
         raise TypeError('expand() missing 1 required positional arguments: "size"')
-    sizes = shape_arg(sizes)
+    sizes = shape_arg(sizes, "expand")
     shape = input.shape
     if len(sizes) < len(shape):
         raise RuntimeError(
@@ -434,11 +465,19 @@ def slice_dim(input, dim: int, start, stop, step=1):
 
 def narrow(input, dim: int, start: int, length: int):
     """``length`` elements of ``input`` from ``start`` along ``dim`` (a view)."""
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
     d = normalize_dim(dim, input.ndim)
     size = input.shape[d]
+    start = int(start)  # PyTorch also takes a 0-d integer tensor
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
+                         f"but got {start})")
     if start < 0:
         start += size
-    if not 0 <= start <= size or length < 0 or start + length > size:
+    if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
                            f"({size}).")
     return slice_dim(input, d, start, start + length, 1)
@@ -483,6 +522,8 @@ def to_dtype(input, dtype, copy: bool = False):
 def flatten(input, start_dim: int = 0, end_dim: int = -1):
     """Merge dims ``start_dim`` to ``end_dim`` into one."""
     if input.ndim == 0:
+        normalize_dim(start_dim, 0)
+        normalize_dim(end_dim, 0)
         return reshape(input, 1)
     s = normalize_dim(start_dim, input.ndim)
     e = normalize_dim(end_dim, input.ndim)
@@ -495,7 +536,13 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
 
 
 def unflatten(input, dim: int, sizes):
+    """Split dim ``dim`` of ``input`` into ``sizes`` (one of them may be -1)."""
+    if input.ndim == 0:
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but "
+                           "tensor has no dimensions")
     d = normalize_dim(dim, input.ndim)
+    if len(sizes) == 0:
+        raise RuntimeError("unflatten: sizes must be non-empty")
     shape = input.shape
     try:
         sizes = infer_shape(sizes, shape[d])
@@ -503,3 +550,167 @@ def unflatten(input, dim: int, sizes):
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
                            f"size of dim {dim} ({shape[d]}) in the input tensor") from None
     return view(input, shape[:d] + tuple(sizes) + shape[d + 1:])
+
+
+# ---- ops returning several views: unbind, split, chunk -------------------------------------
+class _MultiViewBackward(Node):
+    """The one node of ``unbind``/``split``/``chunk``, whose outputs are all views of the
+    input: the input's gradient is the outputs' gradients put back together (zeros for an
+    output that got none), with ``stack`` or ``cat`` so that it is differentiable too. As
+    in PyTorch, its outputs may not be changed in place."""
+
+    __slots__ = ("_num_outputs", "_dim", "_shapes")
+
+    def apply(self, grad_outputs, needs):
+        from .join import cat, stack
+        ref = next(g for g in grad_outputs if g is not None)
+        pieces = [ref.new_zeros(shape) if g is None else g
+                  for g, shape in zip(grad_outputs, self._shapes)]
+        join = stack if self.__class__ is UnbindBackward0 else cat
+        return [join(pieces, self._dim)]
+
+
+class UnbindBackward0(_MultiViewBackward):
+    __slots__ = ()
+
+
+class SplitBackward0(_MultiViewBackward):
+    __slots__ = ()
+
+
+class SplitWithSizesBackward0(_MultiViewBackward):
+    __slots__ = ()
+
+
+def multi_view_error(t, base_changed: bool = False) -> RuntimeError:
+    """PyTorch's error for changing in place an output of an op that returns several views
+    (or, with ``base_changed``, for using one after its base was changed in place)."""
+    what = ("its base or another view of its base has been modified inplace" if base_changed
+            else "is being modified inplace")
+    name = re.sub(r"Backward[0-9]*$", "", type(t._grad_fn).__name__)
+    return RuntimeError(
+        f"Output {t._output_nr} of {name} is a view and {what}. This view is the output of a "
+        "function that returns multiple views. Such functions do not allow the output views "
+        "to be modified inplace. You should replace the inplace operation by an out-of-place "
+        "one.")
+
+
+def _unbound(input, dim: int, index: int):
+    return select(input, dim, index)
+
+
+def _split_part(input, dim: int, start: int, stop: int, step: int):
+    return slice_dim(input, dim, start, stop, step)
+
+
+def from_multi_view(t) -> bool:
+    """Whether view ``t`` is, or was made from, an output of ``unbind``/``split``/``chunk``
+    (PyTorch's ``MULTI_OUTPUT_NODE`` views): its view chain has one of their steps."""
+    view = t._view
+    return view is not None and any(fn is _unbound or fn is _split_part for fn, _ in view[0])
+
+
+def _multi_view(input, node_cls, d: int, outs):
+    """Record ``node_cls`` for the views ``outs`` of ``input`` along dim ``d``."""
+    if input._rg and GradMode.enabled and outs:
+        node = node_cls()
+        node._num_outputs = len(outs)
+        node._dim = d
+        node._shapes = [o.shape for o in outs]
+        node.next_functions = (edge_of(input),)
+        for nr, out in enumerate(outs):
+            out._rg = True
+            out._grad_fn = node
+            out._output_nr = nr
+    return tuple(outs)
+
+
+def unbind(input, dim: int = 0):
+    """The slices of ``input`` along ``dim``, as a tuple of views."""
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    d = normalize_dim(dim, input.ndim)
+    x = input._data
+    lead = (slice(None),) * d
+    outs = [_alias(input, x[lead + (i, ...)], _unbound, {"dim": d, "index": i})
+            for i in range(x.shape[d])]
+    return _multi_view(input, UnbindBackward0, d, outs)
+
+
+def _split_views(input, d: int, sizes, node_cls):
+    x = input._data
+    lead = (slice(None),) * d
+    outs = []
+    start = 0
+    for n in sizes:
+        attrs = {"dim": d, "start": start, "stop": start + n, "step": 1}
+        outs.append(_alias(input, x[lead + (slice(start, start + n),)], _split_part, attrs))
+        start += n
+    return _multi_view(input, node_cls, d, outs)
+
+
+def split(tensor, split_size_or_sections, dim: int = 0):
+    """``tensor`` cut along ``dim`` into views of ``split_size_or_sections`` elements each
+    (the last may be shorter), or of the sizes in a list."""
+    if tensor.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    d = normalize_dim(dim, tensor.ndim)
+    size = tensor.shape[d]
+    if not isinstance(split_size_or_sections, int):
+        sizes = [int(n) for n in split_size_or_sections]
+        if any(n < 0 for n in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
+                               f"entries, but got split_sizes={sizes}")
+        if sum(sizes) != size:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
+                               f"(input tensor's size at dimension {d}), but got "
+                               f"split_sizes={sizes}")
+        return _split_views(tensor, d, sizes, SplitWithSizesBackward0)
+    n = split_size_or_sections
+    if n < 0:
+        raise RuntimeError(f"split expects split_size be non-negative, but got split_size={n}")
+    if n == 0 and size != 0:
+        raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension "
+                           f"size of {size}")
+    count = max(-(-size // n), 1) if n else 1
+    sizes = [n] * (count - 1) + [size - n * (count - 1)]
+    return _split_views(tensor, d, sizes, SplitBackward0)
+
+
+def chunk(input, chunks: int, dim: int = 0):
+    """``input`` cut into at most ``chunks`` views of equal size along ``dim`` (the last
+    may be smaller)."""
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    d = normalize_dim(dim, input.ndim)
+    size = input.shape[d]
+    if size == 0:  # PyTorch gives ``chunks`` empty pieces, through ``split_with_sizes``
+        return _split_views(input, d, [0] * chunks, SplitWithSizesBackward0)
+    return split(input, -(-size // chunks), d)
+
+
+def movedim(input, source, destination):
+    """``input`` with its dims at ``source`` moved to ``destination`` (a view)."""
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
+                           f"should contain the same number of dims as destination ({dst} "
+                           "dims)")
+    n = input.ndim
+    ns = [normalize_dim(s, n) for s in src]
+    nd = [normalize_dim(s, n) for s in dst]
+    for name, given, dims in (("source", src, ns), ("destination", dst, nd)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({given})")
+    order = [-1] * n
+    for s, t in zip(ns, nd):
+        order[t] = s
+    rest = iter(d for d in range(n) if d not in ns)
+    order = [next(rest) if o == -1 else o for o in order]
+    return permute(input, order)
+
+
+moveaxis = movedim
