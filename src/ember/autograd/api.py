@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -12,15 +12,71 @@ from .node import AccumulateGrad
 
 
 def _as_tuple(x):
-    if x is None:
-        return None
     if x.__class__ is tuple:
         return x
-    if hasattr(x, "_data"):  # a Tensor (checked before the slow Sequence check)
+    if hasattr(x, "_data"):  # a Tensor (checked before iterating)
         return (x,)
-    if isinstance(x, Sequence):
-        return tuple(x)
-    return (x,)
+    return tuple(x)
+
+
+def _inputs_tuple(inputs, fn: str):
+    """``inputs`` as a tuple: one tensor, a sequence of them, or a dict (its values)."""
+    if hasattr(inputs, "_data"):
+        return (inputs,)
+    if type(inputs) is dict:
+        return tuple(inputs.values())
+    if isinstance(inputs, Mapping):
+        raise TypeError(f"`inputs` argument to `{fn}()` must be a dict, not "
+                        f"{type(inputs).__name__}. Other Mapping types are not supported.")
+    return tuple(inputs)
+
+
+def _grads_tuple(grads, n: int):
+    """The given gradients, one per output at most (PyTorch pairs them with ``zip``)."""
+    if grads is None:
+        return (None,) * n
+    if hasattr(grads, "_data"):
+        return (grads,)
+    return tuple(grads)[:n]
+
+
+# How PyTorch's message names a dtype: the C++ type of the gradient, the ScalarType of the
+# tensor.
+_CPP_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half",
+             "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
+             "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+             "bool": "bool", "complex64": "c10::complex<float>",
+             "complex128": "c10::complex<double>"}
+_SCALAR_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half",
+                "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short",
+                "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+                "complex128": "ComplexDouble"}
+
+
+def check_assigned_grad(t, grad) -> None:
+    """PyTorch's checks when ``t.grad = grad`` is assigned: a tensor, not ``t`` itself, of
+    ``t``'s dtype, device and size."""
+    if not isinstance(grad, _tensor_class()):
+        raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(grad).__name__}")
+    if grad is t:
+        raise RuntimeError("can't assign Variable as its own grad")
+    if grad.dtype is not t.dtype:
+        g, d = grad.dtype.name, t.dtype.name
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{_CPP_TYPE.get(g, g)}' to a tensor "
+            f"with grad_dtype '{_SCALAR_TYPE.get(d, d)}'. The gradient must match the tensor's "
+            "grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype "
+            "attribute with a specific dtype, or None to allow any dtype. Set grad_dtype with "
+            "caution. Diverging the dtypes of a tensor and its gradient may break downstream "
+            "systems that assume they match.")
+    if grad.device != t.device:
+        raise RuntimeError("assigned grad has data located on a different device")
+    if grad.shape != t.shape:
+        raise RuntimeError(
+            f"attempting to assign a gradient of size '{list(grad.shape)}' to a tensor of size "
+            f"'{list(t.shape)}'. Please ensure that the gradient and the tensor are the same "
+            "size")
 
 
 def _root_edge(t):
@@ -38,8 +94,7 @@ def _make_grads(outputs, grad_outputs, create_graph: bool, is_grads_batched=Fals
     scalar outputs. With ``is_grads_batched`` each given gradient has a leading batch dim."""
     Tensor = _tensor_class()
     grads = []
-    for i, out in enumerate(outputs):
-        g = grad_outputs[i] if grad_outputs is not None else None
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if g is None:
             if out._rg:
                 if out.numel() != 1:
@@ -105,6 +160,8 @@ def _new_tensor(arr):
 
 
 def _roots(outputs, grads):
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
     roots, seeds = [], []
     for i, (out, g) in enumerate(zip(outputs, grads)):
         if not out._rg:
@@ -120,22 +177,30 @@ def _roots(outputs, grads):
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False,
              grad_variables=None, inputs=None) -> None:
     """Accumulate into the leaves' ``.grad`` the gradient of ``tensors`` (seeded with
-    ``grad_tensors``, needed for non-scalar tensors)."""
+    ``grad_tensors``, needed for non-scalar tensors).
+
+    ``inputs`` (a tensor, a sequence of tensors or a dict of them) restricts accumulation to
+    those tensors; non-leaf ones among them get their ``.grad`` too."""
+    if grad_variables is not None:
+        warnings.warn("`grad_variables` is deprecated. Use `grad_tensors` instead.",
+                      FutureWarning, stacklevel=2)
+        if grad_tensors is not None:
+            raise RuntimeError("`grad_tensors` and `grad_variables` (deprecated) arguments both "
+                               "passed to `backward()`. Please only use `grad_tensors`.")
+        grad_tensors = grad_variables
+    if inputs is not None:
+        inputs = _inputs_tuple(inputs, "backward")
+        if len(inputs) == 0:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     tensors = _as_tuple(tensors)
-    grad_tensors = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
-    if grad_tensors is not None and len(grad_tensors) != len(tensors):
-        raise RuntimeError(f"got {len(tensors)} tensors and {len(grad_tensors)} gradients")
+    grads = _make_grads(tensors, _grads_tuple(grad_tensors, len(tensors)), create_graph)
     if retain_graph is None:
         retain_graph = create_graph
     if create_graph:
         _warn_create_graph_cycle()
-    grads = _make_grads(tensors, grad_tensors, create_graph)
     roots, seeds = _roots(tensors, grads)
     restrict = None
     if inputs is not None:
-        inputs = _as_tuple(inputs)
-        if len(inputs) == 0:
-            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         restrict = []
         for t in inputs:
             if not t._rg:
@@ -169,36 +234,35 @@ def _retain_non_leaf_inputs(inputs) -> None:
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
          only_inputs: bool = True, allow_unused=None, is_grads_batched: bool = False,
          materialize_grads: bool = False):
-    """The gradients of ``outputs`` w.r.t. ``inputs``, returned (not accumulated).
+    """The gradients of ``outputs`` w.r.t. ``inputs``, returned (not accumulated): a tuple,
+    or a dict with the same keys when ``inputs`` is a dict.
 
     ``grad_outputs`` weights each output (the "vector" of a vector-Jacobian product);
     ``is_grads_batched=True`` treats their first dim as a batch of such vectors and
     computes all the products in one backward pass.
     """
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    outputs = _as_tuple(outputs)
+    inputs_t = _inputs_tuple(inputs, "grad")
+    if len(inputs_t) == 0:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if not only_inputs:
         warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to "
                       "True). To accumulate gradient for other parts of the graph, please use "
                       "ember.autograd.backward.", FutureWarning, stacklevel=2)
-    outputs = _as_tuple(outputs)
-    inputs_t = _as_tuple(inputs)
-    grad_outputs = _as_tuple(grad_outputs)
-    if allow_unused is None:
-        allow_unused = materialize_grads
-    if materialize_grads and allow_unused is False:
-        raise ValueError("Expected allow_unused to be True or not passed when "
-                         "materialize_grads=True, but got: allow_unused=False.")
-    if len(inputs_t) == 0:
-        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
-    if grad_outputs is not None and len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
+    grads = _make_grads(outputs, _grads_tuple(grad_outputs, len(outputs)), create_graph,
+                        is_grads_batched)
     if retain_graph is None:
         retain_graph = create_graph
+    batch = _batch_size(grads) if is_grads_batched else None
+    roots, seeds = _roots(outputs, grads)
     for t in inputs_t:
         if not t._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    grads = _make_grads(outputs, grad_outputs, create_graph, is_grads_batched)
-    batch = _batch_size(grads) if is_grads_batched else None
-    roots, seeds = _roots(outputs, grads)
     capture = [_root_edge(t) for t in inputs_t]
     result = run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
                           capture=capture, accumulate=False, batch=batch)
@@ -206,10 +270,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     for i, (t, g) in enumerate(zip(inputs_t, result)):
         if g is None:
             if materialize_grads:
+                # Zeros that require grad when create_graph is set, as in PyTorch; batched,
+                # one row per vector (PyTorch leaves out the batch dim there).
                 zeros = _zeros_like(t._data)
                 if batch is not None:
                     zeros = np.broadcast_to(zeros, (batch,) + zeros.shape).copy()
                 g = _new_tensor(zeros)
+                g._rg = create_graph
             elif not allow_unused:
                 raise RuntimeError(
                     f"The differentiated Tensor at index {i} appears to not have been used in "
@@ -218,6 +285,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         elif not create_graph and g._rg:
             g = g.detach()
         out.append(g)
+    if type(inputs) is dict:
+        return dict(zip(inputs.keys(), out))
     return tuple(out)
 
 

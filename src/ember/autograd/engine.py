@@ -17,7 +17,7 @@ from .anomaly_mode import AnomalyMode
 from .batching import apply_batched, fix_batched_grad
 from .grad_mode import GradMode
 from .node import AccumulateGrad
-from .plain import run_plain
+from .plain import add_into, run_plain
 
 
 def _calibrate_refcount() -> int:
@@ -39,18 +39,29 @@ def _owned(g, grads) -> bool:
 
 
 def _accumulate(variable, g, create_graph: bool, grads) -> None:
-    old = variable.grad
+    """PyTorch's AccumulateGrad: a first gradient becomes ``.grad`` (without a copy when
+    nothing else holds it; with create_graph, a copy that is part of the graph, as PyTorch's
+    ``CopyBackwards``); a later one is added in place, or out of place with create_graph so
+    that the sum stays differentiable."""
+    old = variable._grad
     if old is None:
         if create_graph:
-            variable.grad = g
+            variable._grad = g.new_empty(g.shape).copy_(g)
         elif _owned(g, grads):
-            variable.grad = g.detach() if g._rg else g
+            variable._grad = g.detach() if g._rg else g
         else:
-            variable.grad = g.detach().clone()
-    elif create_graph or old._rg or old.shape != g.shape or old.dtype != g.dtype:
-        variable.grad = old + g
+            variable._grad = g.detach().clone()
+    elif create_graph:
+        variable._grad = old + g
     else:
-        old._data += g._data
+        add_into(old, g._data)
+
+
+def run_post_accumulate_hooks(node, variable) -> None:
+    """The hooks ``register_post_accumulate_grad_hook`` put on a leaf's AccumulateGrad."""
+    for hook in list(node._x.post_acc_hooks.values()):
+        if hook(variable) is not None:
+            raise RuntimeError("post accumulate grad hooks cannot return anything but None")
 
 
 def _discover(roots):
@@ -236,6 +247,8 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
                     variable = node.variable
                     if variable is not None:
                         _accumulate(variable, grads[0], create_graph, grads)
+                        if node._x is not None and node._x.post_acc_hooks is not None:
+                            run_post_accumulate_hooks(node, variable)
                 continue
 
             nexts = node.next_functions
@@ -255,7 +268,7 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
                         _warn_anomaly(node)
                     raise
                 if node._x is not None and node._x.hooks is not None:
-                    outs = _post_hooks(node, outs, grads)
+                    outs = _post_hooks(node, outs, grads, batch is None)
                 if anomaly:
                     _check_nan(node, outs)
                 if not retain_graph:
@@ -318,16 +331,58 @@ def _before_node(node, grads, capture_at, captured):
         for hook in list(x.pre_hooks.values()):
             res = hook(tuple(grads))
             if res is not None:
+                _check_hook_results(hook, grads, res)
                 grads = list(res)
     return grads
 
 
-def _post_hooks(node, outs, grads):
+def _post_hooks(node, outs, grads, fix: bool = True):
+    """Node hooks ``hook(grad_inputs, grad_outputs)``; they see the gradients already summed
+    back to each input's shape, as in PyTorch (``fix``: not in a batched pass, where the
+    engine fixes them per row), and may return new ones."""
+    meta = node._meta
+    if meta is not None and fix:
+        outs = [g if g is None or m is None else _fix_grad(g, m, node, i)
+                for i, (g, m) in enumerate(zip(outs, meta))]
     for hook in list(node._x.hooks.values()):
         res = hook(tuple(outs), tuple(grads))
         if res is not None:
-            outs = res
+            _check_hook_results(hook, outs, res)
+            outs = list(res)
     return outs
+
+
+def _hook_name(hook) -> str:
+    name = getattr(hook, "__name__", None)
+    return name if isinstance(name, str) else "<unknown>"
+
+
+def _check_hook_results(hook, before, after) -> None:
+    """PyTorch's checks on what a node hook returned: a tuple, one value per gradient."""
+    if not isinstance(after, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(after).__name__}'")
+    if len(after) != len(before):
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has returned an incorrect number of "
+                           f"values (got {len(after)}, but expected {len(before)})")
+    for old, new in zip(before, after):
+        _check_hook_result(hook, old, new)
+
+
+def _check_hook_result(hook, old, new) -> None:
+    """PyTorch's checks on a gradient a hook returned in place of ``old``."""
+    if new is None:
+        return
+    if old is None:
+        raise RuntimeError("can't replace a None gradient with a non-None value")
+    from ..tensor import Tensor
+    if not isinstance(new, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+    if new.dtype is not old.dtype or new.device.type != old.device.type:
+        from ..ops.registry import _type_string
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the type of value (was "
+                           f"{_type_string(old)} got {_type_string(new)})")
+    if new.shape != old.shape:
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
 
 
 def _run_tensor_pre_hooks(node, grads) -> None:
@@ -337,16 +392,19 @@ def _run_tensor_pre_hooks(node, grads) -> None:
                 break
             res = hook(grads[nr])
             if res is not None:
+                _check_hook_result(hook, grads[nr], res)
                 grads[nr] = res
 
 
 def _retain_grads(node, grads) -> None:
+    # As PyTorch's retain_grad hook: the first gradient is cloned (recorded as CloneBackward0
+    # with create_graph), later ones are added out of place.
     for nr, ref in node._retain_grad_hooks.items():
         t = ref()
         g = grads[nr]
         if t is None or g is None:
             continue
-        if t.grad is None:
-            t.grad = g.detach().clone() if not GradMode.enabled else g
+        if t._grad is None:
+            t._grad = g.clone() if GradMode.enabled else g.detach().clone()
         else:
-            t.grad = t.grad + g
+            t._grad = t._grad + g

@@ -7,7 +7,8 @@ import inspect
 import warnings
 
 __all__ = ["GradMode", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-           "is_grad_enabled", "is_inference_mode_enabled"]
+           "is_grad_enabled", "is_inference_mode_enabled", "is_inference",
+           "set_multithreading_enabled"]
 
 
 class GradMode:
@@ -15,6 +16,45 @@ class GradMode:
 
     enabled = True
     inference = False
+
+
+INFERENCE_SAVED_ERROR = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `ember.no_grad()` instead of "
+    "`ember.inference_mode()`.")
+INFERENCE_INPLACE_ERROR = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+    "clone to get a normal tensor before doing inplace update.See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details.")
+
+
+class InferenceVersion(list):
+    """The version counter of an inference tensor (one made in inference mode), which in
+    PyTorch has none: shared by all of them, it always reads 0, and writing it (an in-place
+    change) is allowed only in inference mode. A tensor is an inference tensor when its
+    ``_vc`` is ``INFERENCE_VERSION``; views and ``detach()`` share their base's."""
+
+    __slots__ = ()
+
+    def __setitem__(self, index, value) -> None:
+        if not GradMode.inference:
+            raise RuntimeError(INFERENCE_INPLACE_ERROR)
+
+
+INFERENCE_VERSION = InferenceVersion([0])
+
+
+def check_savable(t) -> None:
+    """PyTorch's error for saving an inference tensor for backward (called where a tensor's
+    version counter is not a plain list)."""
+    if t._vc is INFERENCE_VERSION:
+        raise RuntimeError(INFERENCE_SAVED_ERROR)
+
+
+def is_inference(input) -> bool:
+    """Whether ``input`` is an inference tensor (``ember.is_inference``)."""
+    return input._vc is INFERENCE_VERSION
 
 
 def is_grad_enabled() -> bool:
@@ -152,3 +192,24 @@ class inference_mode(_ModeContext, metaclass=_BareDecoratable):
 
     def clone(self):
         return inference_mode(self.mode)
+
+
+class set_multithreading_enabled(_ModeContext):
+    """Whether the backward pass may run on several threads. ember's engine runs on the
+    calling thread, so the setting is kept but changes nothing."""
+
+    enabled = True
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = set_multithreading_enabled.enabled
+        self.mode = mode
+        set_multithreading_enabled.enabled = mode
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc) -> None:
+        set_multithreading_enabled.enabled = self.prev
+
+    def clone(self):
+        return set_multithreading_enabled(self.mode)

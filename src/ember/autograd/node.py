@@ -22,11 +22,12 @@ class _Extras:
     """A node's rarely used fields, kept out of the hot path (one slot, usually None)."""
 
     __slots__ = ("hooks", "pre_hooks", "tensor_pre_hooks", "retain_grad_hooks",
-                 "anomaly_trace", "anomaly_parent")
+                 "post_acc_hooks", "anomaly_trace", "anomaly_parent")
 
     def __init__(self) -> None:
         self.hooks = self.pre_hooks = self.tensor_pre_hooks = None
-        self.retain_grad_hooks = self.anomaly_trace = self.anomaly_parent = None
+        self.retain_grad_hooks = self.post_acc_hooks = None
+        self.anomaly_trace = self.anomaly_parent = None
 
 
 def _extra_field(name: str) -> property:
@@ -65,6 +66,7 @@ class Node:
     _pre_hooks = _extra_field("pre_hooks")
     _tensor_pre_hooks = _extra_field("tensor_pre_hooks")
     _retain_grad_hooks = _extra_field("retain_grad_hooks")
+    _post_acc_hooks = _extra_field("post_acc_hooks")  # on AccumulateGrad only
     _anomaly_trace = _extra_field("anomaly_trace")
     _anomaly_parent = _extra_field("anomaly_parent")
 
@@ -88,7 +90,7 @@ class Node:
 
     def __call__(self, *grad_outputs):
         needs = tuple(e[0] is not None for e in self.next_functions)
-        return self.apply(grad_outputs, needs)
+        return tuple(self.apply(grad_outputs, needs))
 
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` runs after the node; it may return new grad_inputs."""

@@ -130,7 +130,7 @@ def run_plain(ready, buffers, deps, tree: bool, retain_graph: bool, wrap) -> Non
 def _tensor_node(node, grads, retain_graph: bool, wrap, hooks: bool = False):
     """Run a node the Tensor way: its gradients wrapped, its results unwrapped."""
     from .engine import _accumulate as accumulate_tensor
-    from .engine import _before_node, _post_hooks
+    from .engine import _before_node, run_post_accumulate_hooks
     tensors = None if grads is None else [None if g is None else wrap(g) for g in grads]
     if hooks:
         tensors = _before_node(node, tensors, (), None)
@@ -139,6 +139,8 @@ def _tensor_node(node, grads, retain_graph: bool, wrap, hooks: bool = False):
             variable = node.variable
             if variable is not None:
                 accumulate_tensor(variable, tensors[0], False, tensors)
+                if node._x is not None and node._x.post_acc_hooks is not None:
+                    run_post_accumulate_hooks(node, variable)
         return None
     if tensors is None or (tensors[0] is None and _all_none(tensors)):
         return None
@@ -154,16 +156,30 @@ def _tensor_node(node, grads, retain_graph: bool, wrap, hooks: bool = False):
 def _accumulate(variable, arr, grads) -> None:
     """Add the array gradient ``arr`` into ``variable.grad``; it becomes ``.grad`` without a
     copy when nothing but the engine holds it."""
-    old = variable.grad
+    old = variable._grad
     if old is None:
         if sys.getrefcount(arr) <= _SOLE_OWNER_REFS and (arr.base is None or _whole_view(arr)):
-            variable.grad = variable._make(arr)
+            variable._grad = variable._make(arr)
         else:
-            variable.grad = variable._make(arr.copy())
-    elif old._rg or old.shape != arr.shape or old.dtype.np != arr.dtype:
-        variable.grad = old + variable._make(arr)
+            variable._grad = variable._make(arr.copy())
     else:
-        old._data += arr
+        add_into(old, arr)
+
+
+def add_into(grad, arr) -> None:
+    """``grad += arr`` in place, as PyTorch adds a gradient into an existing ``.grad`` when no
+    graph is being built (even one that requires grad); bumps its version."""
+    d = grad._data
+    if d.__class__ is arr.__class__ and d.dtype == arr.dtype and d.shape == arr.shape and \
+            (d.__class__ is not _ndarray or d.flags.writeable) and 0 not in d.strides:
+        d += arr
+        vc = grad._vc
+        if vc is None:
+            grad._vc = [1]
+        else:
+            vc[0] += 1
+    else:  # casts, broadcasts, or raises for an expanded .grad, as an in-place add does
+        grad.add_(grad._make(arr))
 
 
 def _whole_view(arr) -> bool:
