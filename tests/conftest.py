@@ -30,6 +30,8 @@ def pytest_collection_modifyitems(config, items):
 def _restore_global_state():
     """Tests must not leak grad mode, default dtype or anomaly mode into each other."""
     from ember.autograd.anomaly_mode import AnomalyMode
+    from ember.autograd.forward_ad import exit_dual_level
+    from ember.autograd.forward_grad import ForwardAD, refresh
     from ember.autograd.grad_mode import GradMode
 
     saved = (GradMode.enabled, GradMode.inference, ember.get_default_dtype(),
@@ -38,6 +40,9 @@ def _restore_global_state():
     GradMode.enabled, GradMode.inference = saved[0], saved[1]
     ember.set_default_dtype(saved[2])
     AnomalyMode.enabled, AnomalyMode.check_forward = saved[3], saved[4]
+    if ForwardAD.level >= 0:
+        exit_dual_level()
+    refresh()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ memory (and a version counter) with their base. Every operator calls an op from 
 from __future__ import annotations
 
 import sys
+import warnings
 import weakref
 
 import numpy as np
@@ -14,22 +15,31 @@ import numpy as np
 from . import ops
 from ._tensor_str import format_tensor
 from .autograd import api as autograd_api
-from .autograd.grad_mode import GradMode
+from .autograd.api import check_assigned_grad
+from .autograd.forward_grad import AfterOp
+from .autograd.grad_mode import INFERENCE_VERSION, GradMode
 from .backend import array_device, as_host, cuda_index, data_ptr, storage_offset, to_device
 from .device import CPU, device
 from .dtype import FROM_NUMPY, _Default, dtype, get_default_dtype
 from .ops import pointwise as P
-from .ops._apply import binary, float_unary, scalar_operator
+from .ops._apply import after_op, binary, float_unary, scalar_operator
 from .ops.indexing import getitem_int as _getitem_int
 from .ops.inplace import (
     inplace,
     inplace_binary,
+    move_retain_grad,
 )
 from .ops.registry import Bound, edge_of, record
-from .ops.shape import regenerate_grad_fn, view_dtype
+from .ops.shape import from_multi_view, multi_view_error, regenerate_grad_fn, view_dtype
 from .size import Size
 
 _new_object = object.__new__
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
 _ndarray = np.ndarray
 # ``x ** 2`` of a float tensor is np.square (POW_SQUARE); P.pow decides everything else.
 _square = scalar_operator(P.POW_SQUARE, fallback=P.pow)
@@ -46,7 +56,7 @@ def _as_array(data):
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it."""
 
-    __slots__ = ("_data", "_rg", "grad", "_grad_fn", "_output_nr", "_vc", "_base", "_view",
+    __slots__ = ("_data", "_rg", "_grad", "_grad_fn", "_output_nr", "_vc", "_base", "_view",
                  "_accumulator", "__weakref__")
     __array_priority__ = 1000  # NumPy scalars defer to Tensor's reflected operators
     __module__ = "ember"  # prints as <class 'ember.Tensor'>, as torch's prints torch.Tensor
@@ -64,10 +74,10 @@ class Tensor:
         t = _new_object(Tensor)
         t._data = data
         t._rg = requires_grad
-        t.grad = None
+        t._grad = None
         t._grad_fn = None
         t._output_nr = 0
-        t._vc = None
+        t._vc = INFERENCE_VERSION if GradMode.inference else None  # an inference tensor
         t._base = None
         t._view = None
         t._accumulator = None
@@ -163,6 +173,9 @@ class Tensor:
             )
         if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if requires_grad and self._vc is INFERENCE_VERSION and not GradMode.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
         self._rg = bool(requires_grad)
         return self
 
@@ -173,16 +186,28 @@ class Tensor:
         view = self._view
         if view is not None and view[1] != self._vc[0]:
             base = self._base
+            if self._rg and from_multi_view(self):
+                raise multi_view_error(self, base_changed=True)
             if base._rg:
+                old, old_nr = fn, self._output_nr
                 self._grad_fn = fn = regenerate_grad_fn(base, view[0])
                 self._output_nr = 0
                 self._rg = True
+                move_retain_grad(self, old, old_nr, fn)
             self._view = (view[0], self._vc[0])
         return fn
 
     @property
     def _version(self) -> int:
-        return 0 if self._vc is None else self._vc[0]
+        vc = self._vc
+        if vc is INFERENCE_VERSION:
+            raise RuntimeError("Inference tensors do not track version counter.")
+        return 0 if vc is None else vc[0]
+
+    def is_inference(self) -> bool:
+        """Whether this is an inference tensor: made in ``inference_mode`` (or a view of one).
+        Such a tensor cannot be saved for backward or changed in place outside that mode."""
+        return self._vc is INFERENCE_VERSION
 
     def _is_view(self) -> bool:
         """Whether this tensor is a view of another (its ``_base``)."""
@@ -190,8 +215,12 @@ class Tensor:
 
     @property
     def data(self) -> Tensor:
-        """The same storage as a tensor that does not require grad."""
-        return self.detach()
+        """The same storage as a tensor that does not require grad, with a version counter
+        of its own (unlike ``detach()``): changing it in place is not seen by autograd."""
+        out = Tensor._make(self._data)
+        if self._vc is INFERENCE_VERSION:
+            out._vc = INFERENCE_VERSION  # the data of an inference tensor is one too
+        return out
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -389,6 +418,27 @@ class Tensor:
         autograd_api.backward((self,), None if gradient is None else (gradient,), retain_graph,
                             create_graph, inputs=inputs)
 
+    @property
+    def grad(self):
+        """The gradient that backward accumulated into this tensor (None until then).
+
+        Only leaves (and non-leaf tensors that ``retain_grad()``) get one; reading it on any
+        other tensor warns, as in PyTorch."""
+        g = self._grad
+        if g is None and self._grad_fn is not None and self._rg and not self.retains_grad:
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return g
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            check_assigned_grad(self, value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
         if not self._rg:
@@ -406,6 +456,23 @@ class Tensor:
             return False
         hooks = self._grad_fn._retain_grad_hooks
         return hooks is not None and self._output_nr in hooks
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """``hook(tensor)`` runs on this leaf after backward has accumulated its gradient into
+        ``.grad``. Returns a handle whose ``remove()`` takes the hook off."""
+        from .autograd.hooks import add_hook
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        node = edge_of(self)[0]
+        if node is None:  # a view made in no_grad mode: no gradient ever reaches it
+            return add_hook(None, hook)[1]
+        self._accumulator = node  # held strongly now: the hook lives on it
+        node._post_acc_hooks, handle = add_hook(node._post_acc_hooks, hook)
+        return handle
 
     def register_hook(self, hook):
         """``hook(grad)`` runs when this tensor's gradient is computed; it may return a new
@@ -429,6 +496,11 @@ class Tensor:
 
     # ---- printing ------------------------------------------------------------------------
     def __repr__(self, *, tensor_contents=None) -> str:
+        cls = type(self)
+        return self._repr("tensor(" if cls is Tensor else cls.__name__ + "(", tensor_contents)
+
+    def _repr(self, prefix: str, tensor_contents=None) -> str:
+        """The text ``repr`` prints, opened by ``prefix`` (a subclass prints its name)."""
         fn = self.grad_fn
         dev = self.device
         return format_tensor(
@@ -437,13 +509,14 @@ class Tensor:
             device=None if dev.type == "cpu" else str(dev),
             grad_fn_name=type(fn).__name__ if fn is not None and self._rg else None,
             requires_grad=self._rg and fn is None,
+            prefix=prefix, contents=tensor_contents,
+            tangent=_tangent_repr(self) if AfterOp.on else None,
         )
 
-    __str__ = __repr__
-
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0:
-            return self.item().__format__(spec)
+        # As in PyTorch, only a plain 0-d tensor formats as its Python number.
+        if self._data.ndim == 0 and type(self) is Tensor:
+            return self._data.item().__format__(spec)
         return object.__format__(self, spec)
 
     # ---- Python protocol -----------------------------------------------------------------
@@ -490,6 +563,9 @@ class Tensor:
 
     def __setitem__(self, index, value) -> None:
         ops.indexing.setitem(self, index, value)
+
+    def __delitem__(self, index) -> None:
+        raise TypeError("Tensor does not support deleting items")
 
     def index_put_(self, indices, values, accumulate: bool = False):
         """Write ``values`` at ``indices`` (a tuple of index tensors) in place; with
@@ -560,6 +636,8 @@ class Tensor:
         return P.pow(base, self)
 
     def __matmul__(self, other):
+        if not isinstance(other, (Tensor, np.ndarray)):
+            return NotImplemented  # Python's "unsupported operand type(s) for @", as torch
         return ops.matmul(self, other)
 
     def __rmatmul__(self, other):
@@ -575,7 +653,7 @@ class Tensor:
         return P.abs(self)
 
     def __invert__(self):
-        return P.bitwise_not(self)
+        return P.invert(self)
 
     def __and__(self, other):
         return P.bitwise_and(self, other)
@@ -615,13 +693,31 @@ class Tensor:
         return inplace_binary(self, P.ADD, other)
 
     def __isub__(self, other):
-        return inplace_binary(self, P.SUB, other)
+        return inplace_binary(self, P.SUB, other, fallback=P.sub)  # P.sub refuses bools
 
     def __imul__(self, other):
         return inplace_binary(self, P.MUL, other)
 
     def __itruediv__(self, other):
         return inplace_binary(self, P.DIV, other, "float")
+
+    def __ifloordiv__(self, other):
+        return P.promoted_inplace(self, P.floor_divide, other)
+
+    def __imod__(self, other):
+        return P.promoted_inplace(self, P.remainder, other)
+
+    def __ipow__(self, exponent):
+        return inplace(self, P.pow, exponent)
+
+    def __iand__(self, other):
+        return P.promoted_inplace(self, P.bitwise_and, other)
+
+    def __ior__(self, other):
+        return P.promoted_inplace(self, P.bitwise_or, other)
+
+    def __ixor__(self, other):
+        return P.promoted_inplace(self, P.bitwise_xor, other)
 
     def add_(self, other, *, alpha=1):
         if alpha != 1 or type(alpha) is bool:
@@ -631,14 +727,14 @@ class Tensor:
     def sub_(self, other, *, alpha=1):
         if alpha != 1 or type(alpha) is bool:
             return inplace(self, lambda x, o: P.sub(x, o, alpha=alpha), other)
-        return inplace_binary(self, P.SUB, other)
+        return inplace_binary(self, P.SUB, other, fallback=P.sub)
 
     def mul_(self, other):
         return inplace_binary(self, P.MUL, other)
 
     def div_(self, other, *, rounding_mode=None):
         if rounding_mode is not None:
-            return inplace(self, P.div, other, rounding_mode=rounding_mode)
+            return P.promoted_inplace(self, P.div, other, rounding_mode=rounding_mode)
         return inplace_binary(self, P.DIV, other, "float")
 
     def pow_(self, exponent):
@@ -654,7 +750,7 @@ class Tensor:
         return ops.copy_(self, src)
 
     def clamp_(self, min=None, max=None):
-        return inplace(self, P.clamp, min, max)
+        return P.clamp_(self, min, max)
 
     clip_ = clamp_
 
@@ -691,11 +787,29 @@ class Tensor:
     def floor_(self):
         return inplace(self, P.floor)
 
+    def ceil_(self):
+        return inplace(self, P.ceil)
+
+    def round_(self):
+        return inplace(self, P.round)
+
+    def trunc_(self):
+        return inplace(self, P.trunc)
+
+    def sign_(self):
+        return inplace(self, P.sign)
+
+    def sgn_(self):
+        return inplace(self, P.sgn)
+
+    def reciprocal_(self):
+        return inplace(self, P.reciprocal)
+
     def remainder_(self, other):
-        return inplace(self, P.remainder, other)
+        return P.promoted_inplace(self, P.remainder, other)
 
     def floor_divide_(self, other):
-        return inplace(self, P.floor_divide, other)
+        return P.promoted_inplace(self, P.floor_divide, other)
 
     # ---- math methods ---------------------------------------------------------------------
     def add(self, other, *, alpha=1):
@@ -791,9 +905,11 @@ class Tensor:
     clip = clamp
 
     def maximum(self, other):
+        _check_other("maximum", other)
         return P.maximum(self, other)
 
     def minimum(self, other):
+        _check_other("minimum", other)
         return P.minimum(self, other)
 
     def where(self, condition, other):
@@ -823,13 +939,28 @@ class Tensor:
         return bool(self.shape == other.shape and (self == other).all())
 
     def logical_and(self, other):
+        _check_other("logical_and", other)
         return P.logical_and(self, other)
 
     def logical_or(self, other):
+        _check_other("logical_or", other)
         return P.logical_or(self, other)
 
     def logical_xor(self, other):
+        _check_other("logical_xor", other)
         return P.logical_xor(self, other)
+
+    def bitwise_and(self, other):
+        return P.bitwise_and(self, other)
+
+    def bitwise_or(self, other):
+        return P.bitwise_or(self, other)
+
+    def bitwise_xor(self, other):
+        return P.bitwise_xor(self, other)
+
+    def bitwise_not(self):
+        return P.bitwise_not(self)
 
     def logical_not(self):
         return P.logical_not(self)
@@ -844,10 +975,10 @@ class Tensor:
         return P.isfinite(self)
 
     def all(self, dim=None, keepdim: bool = False):
-        return _bool_reduce(self, np.all, dim, keepdim)
+        return ops.all(self, dim, keepdim)
 
     def any(self, dim=None, keepdim: bool = False):
-        return _bool_reduce(self, np.any, dim, keepdim)
+        return ops.any(self, dim, keepdim)
 
     def nonzero(self, *, as_tuple: bool = False):
         idx = np.nonzero(self._data if self.ndim else self._data.reshape(1))
@@ -868,11 +999,11 @@ class Tensor:
     def prod_dims(self, dims, keepdim: bool = False):
         return ops.reduction.prod_dims(self, dims, keepdim)
 
-    def max(self, dim=None, keepdim: bool = False):
-        return ops.max(self, dim, keepdim)
+    def max(self, dim=None, keepdim: bool = False, *, other=None):
+        return ops.max(self, dim, keepdim, other=other)
 
-    def min(self, dim=None, keepdim: bool = False):
-        return ops.min(self, dim, keepdim)
+    def min(self, dim=None, keepdim: bool = False, *, other=None):
+        return ops.min(self, dim, keepdim, other=other)
 
     def amax(self, dim=(), keepdim: bool = False):
         return ops.amax(self, dim, keepdim)
@@ -979,21 +1110,37 @@ class Tensor:
     def unflatten(self, dim: int, sizes):
         return ops.unflatten(self, dim, sizes)
 
+    def unbind(self, dim: int = 0):
+        return ops.shape.unbind(self, dim)
+
+    def split(self, split_size, dim: int = 0):
+        return ops.shape.split(self, split_size, dim)
+
+    def chunk(self, chunks: int, dim: int = 0):
+        return ops.shape.chunk(self, chunks, dim)
+
+    def movedim(self, source, destination):
+        return ops.shape.movedim(self, source, destination)
+
+    moveaxis = movedim
+
     def ravel(self):
-        return ops.reshape(self, -1)
+        """All elements as one dim: a view of ``contiguous()``, as in PyTorch."""
+        return ops.view(ops.contiguous(self), -1)
 
 
-def _bool_reduce(t, fn, dim, keepdim):
-    if dim is None:
-        return Tensor._make(np.asarray(fn(t._data)))
-    d = ops.dims.normalize_dim(dim, t.ndim)
-    return Tensor._make(np.asarray(fn(t._data, axis=d, keepdims=keepdim)))
+def _tangent_repr(t) -> str | None:
+    from .autograd.forward_grad import tangent_of
+    tangent = tangent_of(t)
+    return None if tangent is None else f"{tangent}"  # a 0-d one as its number, as torch
 
 
 def _to_device(t, dev):
     out = Tensor._make(to_device(t._data, dev))
     if t._rg and GradMode.enabled:
         record(_TO_DEVICE, (t,), (out,), {"device": t.device})
+    if AfterOp.on:
+        after_op(_TO_DEVICE, (t,), (out,), {"device": t.device})
     return out
 
 
@@ -1028,6 +1175,13 @@ def _warn_T_once(ndim: int) -> None:
                "to reverse the dimensions of a tensor.")
     import warnings
     warnings.warn(msg, UserWarning, stacklevel=3)
+
+
+def _check_other(name: str, other) -> None:
+    """The method form of ops that take only tensors names ``other`` as argument 1."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 1) must be Tensor, not "
+                        f"{P.type_name(other)}")
 
 
 def _type_name(t) -> str:

@@ -293,7 +293,59 @@ def test_check_batched_grad():
     assert gradcheck(lambda a: ember.matmul(a, a.t()), (x,), check_batched_grad=True)
 
 
-def test_forward_mode_is_refused():
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_check_forward_ad(fast_mode):
+    x, t = pair()
+    w, tw = pair()
+
+    def f(m):
+        return lambda a, b: ((a * b).sin().sum(0), m.matmul(a, b.t()).exp())
+    for m, args in ((torch, (t, tw)), (ember, (x, w))):
+        assert m.autograd.gradcheck(f(m), args, check_forward_ad=True, check_backward_ad=False,
+                                    fast_mode=fast_mode)
+        assert m.autograd.gradcheck(f(m), args, check_forward_ad=True, fast_mode=fast_mode)
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_check_forward_ad_catches_a_wrong_jvp(fast_mode):
+    def wrong(m):
+        class Square(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_forward(a)
+                return a * a
+
+            @staticmethod
+            def jvp(ctx, a_t):
+                (a,) = ctx.saved_tensors
+                return 3 * a * a_t  # should be 2 a a_t
+        return Square.apply
+    x, t = pair()
+    messages = []
+    for m, a in ((torch, t), (ember, x)):
+        with pytest.raises(TorchGradcheckError if m is torch else GradcheckError) as err:
+            m.autograd.gradcheck(wrong(m), (a,), check_forward_ad=True,
+                                 check_backward_ad=False, fast_mode=fast_mode)
+        messages.append(str(err.value).split(",")[0])
+    assert messages[0] == messages[1] == \
+        "Jacobian computed with forward mode mismatch for output 0 with respect to input 0"
+
+
+@pytest.mark.parametrize("kwargs, phrase", [
+    (dict(check_forward_ad=False, check_backward_ad=False),
+     "Expected at least one of check_forward_ad or check_backward_ad to be True"),
+    (dict(check_batched_grad=True, check_backward_ad=False, check_forward_ad=True),
+     "Setting check_batched_grad=True requires check_backward_ad to be True"),
+    (dict(check_batched_forward_grad=True),
+     "Setting check_batched_forward_grad=True requires check_forward_ad to be True")])
+def test_check_flags_errors_match_torch(kwargs, phrase):
+    x, t = pair()
+    for m, a in ((torch, t), (ember, x)):
+        with pytest.raises(AssertionError, match=phrase):
+            m.autograd.gradcheck(lambda v: v * 2, (a,), **kwargs)
+
+
+def test_batched_forward_grad_needs_vmap():
     x, _ = pair()
-    with pytest.raises(NotImplementedError, match="forward-mode"):
-        gradcheck(lambda a: a * 2, (x,), check_forward_ad=True)
+    with pytest.raises(NotImplementedError, match="vmap"):
+        gradcheck(lambda a: a * 2, (x,), check_forward_ad=True, check_batched_forward_grad=True)

@@ -541,6 +541,30 @@ op("unflatten", lambda m, x, d, s: x.unflatten(d, s),
    [S(T((2, 6)), 1, (2, 3)), S(T((2, 6)), -1, (3, -1)), S(T((6,)), 0, (1, 6))], dtypes=ALL,
    bad=[Bad((T((2, 6)), 1, (4, 2)), RuntimeError, "unflatten: Provided sizes [4, 2] don't "
             "multiply up to the size of dim 1 (6) in the input tensor")])
+op("unbind", lambda m, x, *a: m.unbind(x, *a),
+   [S(T((2, 3))), S(T((2, 3)), -1), S(T((3,)), 0), S(T((2, 0)), 1)], dtypes=ALL,
+   bad=[Bad((T(()),), IndexError, "Dimension specified as 0 but tensor has no dimensions"),
+        Bad((T((2, 3)), 2), IndexError, "Dimension out of range")])
+op("split", lambda m, x, s, *a: m.split(x, s, *a),
+   [S(T((5, 2)), 2), S(T((5, 2)), 5), S(T((2, 5)), 2, 1), S(T((5, 2)), [1, 4]),
+    S(T((2, 5)), [2, 0, 3], -1), S(T((0, 2)), 2), S(T((3,)), 1)], dtypes=ALL,
+   bad=[Bad((T((4,)), [1, 2]), RuntimeError, "split_with_sizes expects split_sizes to sum "
+            "exactly to 4 (input tensor's size at dimension 0), but got split_sizes=[1, 2]"),
+        Bad((T((4,)), -1), RuntimeError, "split expects split_size be non-negative, but got "
+            "split_size=-1"),
+        Bad((T((4,)), 0), RuntimeError, "split_size can only be 0 if dimension size is 0")])
+op("chunk", lambda m, x, n, *a: x.chunk(n, *a),
+   [S(T((5, 2)), 2), S(T((6,)), 4), S(T((2, 5)), 3, -1), S(T((2, 3)), 5, 1),
+    S(T((0, 2)), 2)], dtypes=ALL,
+   bad=[Bad((T((4,)), 0), RuntimeError, "chunk expects `chunks` to be greater than 0, got: 0")])
+op("movedim", lambda m, x, s, d: m.movedim(x, s, d),
+   [S(T((2, 3, 4)), 0, 2), S(T((2, 3, 4)), (0, 1), (2, 0)), S(T((2, 3, 4)), -1, 0),
+    S(T((2, 3)), [], [])], dtypes=ALL,
+   bad=[Bad((T((2, 3, 4)), (0, 1), (2,)), RuntimeError, "movedim: Invalid source or "
+            "destination dims: source ([0, 1] dims) should contain the same number of dims as "
+            "destination ([2] dims)"),
+        Bad((T((2, 3, 4)), (0, 0), (1, 2)), RuntimeError,
+            "movedim: repeated dim in `source` ([0, 0])")])
 op("getitem", lambda m, x, i: x[i],
    [S(T((3, 4)), slice(1, None)), S(T((3, 4)), 1), S(T((3, 4)), (slice(None), slice(None, None, 2))),
     S(T((3, 4)), (Ellipsis, 1)), S(T((3, 4)), None), S(T((3, 4)), (1, slice(None, 2))),
@@ -586,7 +610,13 @@ op("conv2d", _conv2d,
     # fewer output positions than channels: the columns are laid out channels first
     S(T((1, 2, 3, 3)), T((6, 2, 2, 2)), T((6,))),
     S(T((1, 4, 4, 4)), T((8, 2, 3, 3)), T((8,)), stride=2, padding=1, groups=2),
-    S(T((1, 2, 5, 5)), T((6, 2, 2, 2)), stride=2, dilation=2)],
+    S(T((1, 2, 5, 5)), T((6, 2, 2, 2)), stride=2, dilation=2),
+    # 'same' with an even kernel at an even dilation (symmetric), padding past the input,
+    # no input channels (no output channels either, as in PyTorch), an empty batch
+    S(T((1, 2, 5, 5)), T((2, 2, 2, 2)), padding="same", dilation=2),
+    S(T((1, 1, 2, 2)), T((1, 1, 3, 3)), T((1,)), padding=3),
+    S(T((1, 0, 4, 4)), T((3, 0, 3, 3)), T((3,))),
+    S(T((0, 2, 4, 4)), T((3, 2, 3, 3)), stride=2, padding="valid")],
    bad=[Bad((T((2, 2, 4, 4)), T((3, 2))), RuntimeError,
             "weight should have at least three dimensions"),
         Bad((T((2, 4)), T((3, 2, 3, 3))), RuntimeError,
@@ -616,16 +646,48 @@ op("conv2d", _conv2d,
             dict(padding="full")),
         Bad((T((2, 2, 4, 4)), T((3, 2, 3, 3))), RuntimeError,
             "expected stride to be a single integer value or a list of 2 values",
-            dict(stride=(1, 1, 1)))])
+            dict(stride=(1, 1, 1))),
+        Bad((T((2, 2, 4, 4)), T((3, 2, 3, 3))), RuntimeError,
+            "dilation should be greater than zero, but got [0, 0]", dict(dilation=0),
+            dtype="float64"),
+        Bad((T((2, 2, 4, 4)), T((3, 2, 3, 3))), RuntimeError,
+            "non-positive dilation is not supported", dict(dilation=(1, 0))),
+        Bad((T((2, 2, 4, 4)), T((3, 2, 3, 3))), RuntimeError,
+            "dilation should be greater than zero", dict(dilation=-1)),
+        Bad((T((2, 4, 4, 4)), T((2, 1, 3, 3))), RuntimeError,
+            "Given groups=4, expected weight to be at least 4 at dimension 0, but got weight "
+            "of size [2, 1, 3, 3] instead", dict(groups=4)),
+        Bad((T((2, 2, 4, 4)), T((3, 2, 3, 3), dtype="float32")), RuntimeError,
+            "expected scalar type Double but found Float", dtype="float64"),
+        Bad((T((2, 2, 4, 4)), T((3, 2, 3, 3)), T((3,), dtype="float32")), RuntimeError,
+            "Input type (double) and bias type (float) should be the same", dtype="float64"),
+        Bad((T((2, 2, 4, 4)), T((3, 2, 3, 3)), T((3,), dtype="float64")), RuntimeError,
+            "Input type (ember.FloatTensor) and bias type (ember.DoubleTensor) should be the "
+            "same or input should be a MKLDNN tensor", dict(padding="same", groups=1)),
+        Bad((T((2, 2, 4, 4)), T((3, 2, 3, 3, 3))), RuntimeError,
+            "Expected 5-dimensional input for 5-dimensional weight[3, 2, 3, 3, 3], but got "
+            "4-dimensional input of size [2, 2, 4, 4] instead", dict(padding="same")),
+        Bad((T((2, 2, 4, 4)), T((3, 2, 3, 3))), RuntimeError,
+            "dilation cannot broadcast to 2 dimensions", dict(padding="same",
+                                                             dilation=(1, 1, 1))),
+        Bad((T((2, 2, 4, 4), dtype="bool"), T((3, 2, 3, 3), dtype="bool")),
+            NotImplementedError, "\"slow_conv2d_cpu\" not implemented for 'Bool'")])
 op("ember.conv2d", lambda m, x, w: m.conv2d(x, w), [S(T((1, 2, 3, 3)), T((2, 2, 2, 2)))])
 op("conv1d", lambda m, *a, **kw: m.nn.functional.conv1d(*a, **kw),
    [S(T((2, 2, 5)), T((3, 2, 2)), T((3,)), padding=1),
     S(T((2, 5)), T((3, 2, 3)), stride=2),
     S(T((1, 2, 4)), T((2, 1, 2)), groups=2, dilation=2),
     S(T((1, 1, 5)), T((2, 1, 3)), T((2,)), padding="same"),
-    S(T((1, 4, 3)), T((6, 2, 2)), T((6,)), groups=2)],
+    S(T((1, 4, 3)), T((6, 2, 2)), T((6,)), groups=2),
+    S(T((1, 1, 5)), T((2, 1, 2)), padding="same", dilation=3)],
    bad=[Bad((T((2, 2, 4, 4)), T((3, 2, 3))), RuntimeError,
-            "Expected 2D (unbatched) or 3D (batched) input to conv1d")])
+            "Expected 2D (unbatched) or 3D (batched) input to conv1d"),
+        Bad((T((1, 2, 4)), T((3, 2, 3, 3))), RuntimeError,
+            "Expected 4-dimensional input for 4-dimensional weight [3, 2, 3, 3], but got "
+            "3-dimensional input of size [1, 2, 4] instead"),
+        Bad((T((1, 2, 4)), T((3, 2, 3))), RuntimeError,
+            "dilation should be greater than zero, but got [1, 0]", dict(dilation=0),
+            dtype="float64")])
 
 DISTINCT = dict(distinct=True)
 op("max_pool2d", lambda m, *a, **kw: m.nn.functional.max_pool2d(*a, **kw),
@@ -637,7 +699,8 @@ op("max_pool2d", lambda m, *a, **kw: m.nn.functional.max_pool2d(*a, **kw),
     S(T((2, 2, 4, 4), **DISTINCT), 2, return_indices=True),
     S(T((2, 4, 4), **DISTINCT), 3, 1, 1, return_indices=True),
     S(T((1, 1, 3, 3), **DISTINCT), 2, stride=1),
-    S(T((2, 2, 4, 4), low=-20, high=20, **DISTINCT), 2, return_indices=True, dtypes=INTS)],
+    S(T((2, 2, 4, 4), low=-20, high=20, **DISTINCT), 2, return_indices=True, dtypes=INTS),
+    S(T((0, 2, 4, 4)), 2, return_indices=True)],
    bad=[Bad((T((2, 2, 4, 4)), 2), RuntimeError,
             "pad should be at most half of effective kernel size, but got pad=2, "
             "kernel_size=2 and dilation=1", dict(padding=2)),
@@ -648,7 +711,36 @@ op("max_pool2d", lambda m, *a, **kw: m.nn.functional.max_pool2d(*a, **kw),
         Bad((T((4, 4)), 2), RuntimeError,
             "non-empty 3D or 4D (batch mode) tensor expected for input"),
         Bad((T((2, 2, 4, 4)), (2, 2, 2)), RuntimeError,
-            "max_pool2d: kernel_size must either be a single int, or a tuple of two ints")])
+            "max_pool2d: kernel_size must either be a single int, or a tuple of two ints"),
+        Bad((T((2, 2, 4, 4)), 2), RuntimeError,
+            "stride should be greater than zero, but got dH: -1 dW: -1", dict(stride=-1)),
+        Bad((T((2, 2, 4, 4)), 2), RuntimeError, "pad must be non-negative, but got pad: -1",
+            dict(padding=-1)),
+        Bad((T((2, 2, 5, 5)), 3), RuntimeError,
+            "pad should be smaller than or equal to half of kernel size, but got padW = 2, "
+            "padH = 2, kW = 3, kH = 3", dict(dilation=2, padding=2)),
+        Bad((T((2, 2, 4, 4)), -1), RuntimeError,
+            "pad should be at most half of effective kernel size, but got pad=1, "
+            "kernel_size=-1 and dilation=1", dict(padding=1)),
+        Bad((T((2, 0, 4, 4)), 2), RuntimeError,
+            "Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, "
+            "but got:[2, 0, 4, 4]"),
+        Bad((T((1, 2, 2, 4, 4)), 2), RuntimeError,
+            "non-empty 3D or 4D (batch mode) tensor expected for input"),
+        Bad((T((2, 2, 4, 4)), 2), RuntimeError,
+            "max_pool2d: stride must either be omitted, a single int, or a tuple of two ints",
+            dict(stride=(1, 1, 1))),
+        Bad((T((2, 2, 4, 4)), 2), RuntimeError,
+            "max_pool2d: dilation must be either a single int, or a tuple of two ints",
+            dict(dilation=(1, 1, 1))),
+        Bad((T((2, 2, 4, 4)), 2.0), TypeError,
+            "max_pool2d(): argument 'kernel_size' (position 2) must be tuple of ints, not "
+            "float"),
+        Bad((T((2, 2, 4, 4)), 2), TypeError,
+            "max_pool2d_with_indices(): argument 'ceil_mode' (position 6) must be bool, not "
+            "NoneType", dict(ceil_mode=None, return_indices=True)),
+        Bad((T((2, 2, 4, 4)), 2), NotImplementedError,
+            "\"max_pool2d\" not implemented for 'Bool'", dtype="bool")])
 op("ember.max_pool2d", lambda m, x: m.max_pool2d(x, 2), [S(T((1, 2, 4, 4), **DISTINCT))])
 op("avg_pool2d", lambda m, *a, **kw: m.nn.functional.avg_pool2d(*a, **kw),
    [S(T((2, 2, 4, 4)), 2),
@@ -665,17 +757,36 @@ op("avg_pool2d", lambda m, *a, **kw: m.nn.functional.avg_pool2d(*a, **kw),
     S(T((1, 2, 6, 5), low=-20, high=20), 3, 2, 1, ceil_mode=True, count_include_pad=False,
       dtypes=INTS),
     S(T((2, 2, 4, 5), low=-20, high=20), (2, 3), stride=(1, 2), divisor_override=3,
-      dtypes=INTS)],
+      dtypes=INTS),
+    S(T((0, 2, 4, 4)), 2)],
    bad=[Bad((T((2, 2, 4, 4)), 2), RuntimeError,
             "pad should be at most half of effective kernel size", dict(padding=2)),
         Bad((T((2, 2, 4, 4)), 2), NotImplementedError,
             "\"avg_pool2d\" not implemented for 'Int'", dtype="int32"),
         Bad((T((2, 2, 4, 4)), 2), RuntimeError, "stride should not be zero", dict(stride=0)),
         Bad((T((2, 2, 4, 4)), 2), RuntimeError, "divisor must be not zero",
-            dict(divisor_override=0))])
+            dict(divisor_override=0)),
+        Bad((T((4, 4)), (1, 2, 3)), RuntimeError,
+            "avg_pool2d: kernel_size must either be a single int, or a tuple of two ints"),
+        Bad((T((4,)), 2), IndexError,
+            "Dimension out of range (expected to be in range of [-1, 0], but got -3)"),
+        Bad((T((2, 2, 4, 4)), 2), RuntimeError,
+            "avg_pool2d: stride must either be omitted, a single int, or a tuple of two ints",
+            dict(stride=(1, 1, 1))),
+        Bad((T((2, 2, 4, 4)), 2), RuntimeError, "pad must be non-negative, but got pad: -1",
+            dict(padding=-1)),
+        Bad((T((1, 2, 2, 4, 4)), 2), RuntimeError,
+            "Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, "
+            "but got:[1, 2, 2, 4, 4]"),
+        Bad((T((2, 2, 4, 4)), 2), TypeError,
+            "avg_pool2d(): argument 'divisor_override' must be int, not float",
+            dict(divisor_override=1.5))])
 op("adaptive_avg_pool2d", lambda m, x, s: m.nn.functional.adaptive_avg_pool2d(x, s),
    [S(T((2, 2, 5, 5)), 1), S(T((2, 2, 5, 7)), (2, 3)), S(T((2, 2, 4, 6)), (None, 4)),
-    S(T((2, 5, 5)), 3), S(T((2, 5, 5)), 1), S(T((2, 2, 3, 3)), 5), S(T((1, 1, 3, 3)), 2)],
+    S(T((2, 5, 5)), 3), S(T((2, 5, 5)), 1), S(T((2, 2, 3, 3)), 5), S(T((1, 1, 3, 3)), 2),
+    # (1, 1) is a mean over the last two dims, of any input
+    S(T((3, 4)), 1), S(T((1, 2, 2, 3, 3)), (1, 1)),
+    S(T((2, 2, 4, 5)), (None, 3))],
    bad=[Bad((T((4, 4)), 2), RuntimeError,
             "adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got [4, 4]"),
         Bad((T((2, 2, 4, 4)), (1, 2, 3)), RuntimeError,
@@ -684,7 +795,14 @@ op("adaptive_avg_pool2d", lambda m, x, s: m.nn.functional.adaptive_avg_pool2d(x,
         Bad((T((2, 2, 4, 4)), -1), RuntimeError,
             "elements of output_size must be greater than or equal to 0"),
         Bad((T((2, 2, 4, 4)), 2), NotImplementedError,
-            "\"adaptive_avg_pool2d\" not implemented for 'Long'", dtype="int64")])
+            "\"adaptive_avg_pool2d\" not implemented for 'Long'", dtype="int64"),
+        Bad((T((2, 2, 0, 4)), 2), RuntimeError,
+            "adaptive_avg_pool2d(): Expected input to have non-zero size for non-batch "
+            "dimensions, but input has sizes [2, 2, 0, 4] with dimension 2 being empty"),
+        Bad((T((2, 2, 4, 4)), None), TypeError, "object of type 'NoneType' has no len()"),
+        Bad((T((2, 2, 4, 4)), 1), RuntimeError,
+            "mean(): could not infer output dtype. Input dtype must be either a floating "
+            "point or complex dtype. Got: Long", dtype="int64")])
 
 
 def _batch_norm(m, x, rm, rv, *a, **kw):
@@ -705,7 +823,11 @@ op("batch_norm", _batch_norm,
     # small enough for gradgradcheck
     S(T((2, 2, 2)), *RUNNING, T((2,)), T((2,)), training=True),
     S(T((3, 2)), *RUNNING, T((2,)), T((2,)), training=False),
-    S(T((2, 2, 2)), *RUNNING, None, None, training=True)],
+    S(T((2, 2, 2)), *RUNNING, None, None, training=True),
+    # an empty batch: no statistics, nothing updated (PyTorch: clone, * weight[0], + bias[0])
+    S(T((0, 2)), *RUNNING, T((2,)), T((2,)), training=True),
+    S(T((0, 2, 3)), None, None, T((2,)), None, training=False),
+    S(T((3, 2)), *RUNNING, T((2,)), T((2,)), training=True, momentum=0, eps=0.5)],
    bad=[Bad((T((2, 2, 3)), T((3,)), T((2,))), RuntimeError,
             "running_mean should contain 2 elements not 3"),
         Bad((T((2, 2, 3)), T((2,)), T((2,)), T((3,))), RuntimeError,
@@ -716,7 +838,28 @@ op("batch_norm", _batch_norm,
         Bad((T((2, 2, 3)), None, None), RuntimeError,
             "running_mean must be defined in evaluation mode"),
         Bad((T((2, 2, 3)), T((2,)), T((2,))), NotImplementedError,
-            "\"batch_norm\" not implemented for 'Long'", dtype="int64")])
+            "\"batch_norm\" not implemented for 'Long'", dtype="int64"),
+        Bad((T((4, 2)), T((2,)), T((2,))), TypeError,
+            "batch_norm(): argument 'momentum' (position 7) must be float, not NoneType",
+            dict(training=True, momentum=None)),
+        Bad((T((4, 2)), T((2,)), T((2,))), TypeError,
+            "batch_norm(): argument 'training' (position 6) must be bool, not NoneType",
+            dict(training=None)),
+        Bad((T((4, 2)), T((2,)), T((2,))), ValueError,
+            "batch_norm eps must be positive during training, but got 0.0",
+            dict(training=True, eps=0.0)),
+        Bad((T((4, 2)), T((2,)), T((2,))), ValueError,
+            "batch_norm eps must be non-negative, but got -1.0", dict(eps=-1.0)),
+        Bad((T((4, 2)), T((2,)), None), ValueError,
+            "running_mean and running_var must either both be None or neither be None",
+            dict(training=True)),
+        Bad((T((4, 2)), T((2,), dtype="float64"), T((2,), dtype="float64")), RuntimeError,
+            "mixed dtype (CPU): expect parameter to have scalar type of Float"),
+        Bad((T((4, 2), dtype="float64"), T((2,), dtype="float32"), T((2,), dtype="float32")),
+            RuntimeError, "mixed dtype (CPU): all inputs must share same datatype."),
+        Bad((T((4, 2), dtype="float64"), T((2,), dtype="float32"), T((2,)), T((2,))),
+            RuntimeError, "expected scalar type Double but found Float",
+            dict(training=True), dtype="float64")])
 
 
 # softmax, log_softmax, logsumexp --------------------------------------------------------------
@@ -871,7 +1014,18 @@ op("nll_loss", _nll_loss, CLASS_SAMPLES,
        Bad((T((3, 4), dtype="int64"), _labels((3,), 4)), NotImplementedError,
            "\"nll_loss_out_frame\" not implemented for 'Long'", dtype="int64"),
        Bad((T((3, 4)), _labels((3,), 4), T((4,), dtype="float64")), RuntimeError,
-           "expected scalar type Float but found Double")])
+           "expected scalar type Float but found Double"),
+       Bad((T((2, 3, 4)), T((2, 4), low=0, high=2, dtype="uint8")), RuntimeError,
+           "expected scalar type Long but found Byte"),
+       Bad((T((2, 3, 2, 2)), _labels((2, 2, 2), 3), T((4,))), RuntimeError,
+           "weight tensor should be defined either for all or no classes"),
+       Bad((T((2, 3, 4)), _labels((2, 4), 3)), TypeError,
+           "nll_loss_nd(): argument 'ignore_index' (position 5) must be int, not NoneType",
+           dict(ignore_index=None)),
+       Bad((T((3, 4)), T((3,), low=0, high=3, dtype="int32")), RuntimeError,
+           "expected target dtype to be Long or Byte, but got Int", dict(reduction="none")),
+       Bad((T((4,)), T((2,), low=0, high=3, dtype="int32")), RuntimeError,
+           "expected target dtype to be Long or Byte, but got Int")])
 
 
 # A 1-d input with a 1-d target of one class: torch computes the loss but its backward
@@ -915,7 +1069,17 @@ op("cross_entropy", _cross_entropy,
            "cross_entropy: weight tensor should be defined either for all 4 classes or no "
            "classes but got weight tensor of shape: [3]"),
        Bad((T((3, 4), dtype="int64"), _labels((3,), 4)), NotImplementedError,
-           "\"log_softmax_lastdim_kernel_impl\" not implemented for 'Long'", dtype="int64")])
+           "\"log_softmax_lastdim_kernel_impl\" not implemented for 'Long'", dtype="int64"),
+       Bad((T((3, 4)), T((3, 4))), RuntimeError,
+           "label_smoothing must be between 0.0 and 1.0. Got: 1.5", dict(label_smoothing=1.5)),
+       Bad((T((3, 4)), _labels((3,), 4)), RuntimeError,
+           "label_smoothing must be between 0.0 and 1.0. Got: 2", dict(label_smoothing=2.0)),
+       Bad((T(()), T(())), IndexError, "Dimension specified as 1 but tensor has no dimensions"),
+       Bad((T((3, 4)), T((3,), low=0, high=3, dtype="uint8"), T((4,))), RuntimeError,
+           "gather(): Expected dtype int32/int64 for index", dict(label_smoothing=0.1)),
+       Bad((T((3, 4)), _labels((3,), 4)), TypeError,
+           "cross_entropy_loss(): argument 'label_smoothing' (position 6) must be float, not "
+           "NoneType", dict(label_smoothing=None))])
 
 
 def _mse_loss(m, x, t, **kw):
@@ -939,3 +1103,25 @@ op("mse_loss", _mse_loss,
 op("mse_loss_weight", lambda m, x, t, w, **kw: m.nn.functional.mse_loss(x, t, weight=w, **kw),
    [S(T((2, 3)), T((2, 3)), T((2, 3), low=0.1, high=1.0)),
     S(T((2, 3)), T((2, 3)), T((2, 3), low=0.1, high=1.0), reduction="none")])
+
+# all and any; max and min of two tensors ---------------------------------------------------
+for _name, _fn in [("all", lambda m, x, *a, **kw: m.all(x, *a, **kw)),
+                   ("any", lambda m, x, *a, **kw: m.any(x, *a, **kw)),
+                   ("Tensor.all", lambda m, x, *a, **kw: x.all(*a, **kw))]:
+    op(_name, _fn,
+       [S(T(s)) for s in R] + [S(T((2, 3)), 1), S(T((2, 3)), -1, keepdim=True),
+                               S(T((2, 1, 3)), (0, 2)), S(T((2, 1, 3)), (0, -1), keepdim=True),
+                               S(T((2, 3)), ()), S(T((2, 3)), None, True), S(T(()), 0),
+                               S(T((0, 3))), S(T((0, 3)), 1), S(T((2, 0)), (0, 1)),
+                               S(T((2, 3), dtype="uint8", low=0, high=2), 1)],
+       dtypes=ALL, grad=False, gradcheck=False,
+       bad=[Bad((T((2, 3)), 2), IndexError, "Dimension out of range (expected to be in range "
+                "of [-2, 1], but got 2)"),
+            Bad((T((2, 3)), (0, -2)), RuntimeError,
+                "dim 0 appears multiple times in the list of dims")])
+for _name, _fn in [("max_binary", lambda m, x, y, *a: m.max(x, y, *a)),
+                   ("min_binary", lambda m, x, y, *a: m.min(x, y, *a))]:
+    op(_name, _fn, MAXMIN, dtypes=FLOATS + INTS,
+       bad=[Bad((T((2,)), T((2,)), True), TypeError,
+                "received an invalid combination of arguments")])
+op("Tensor.max_binary", lambda m, x, y: x.max(y), MAXMIN, dtypes=FLOATS + INTS)

@@ -4,12 +4,18 @@ from . import anomaly_mode, engine, grad_mode, graph, node
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .api import backward, grad
 from .gradcheck import gradcheck, gradgradcheck
-from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    no_grad,
+    set_grad_enabled,
+    set_multithreading_enabled,
+)
 from .node import Node
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "detect_anomaly", "set_detect_anomaly", "Node", "gradcheck",
-           "gradgradcheck"]
+           "gradgradcheck", "set_multithreading_enabled"]
 
 
 def __getattr__(name):
@@ -20,4 +26,7 @@ def __getattr__(name):
     if name == "functional":
         from . import functional
         return functional
+    if name == "forward_ad":
+        from . import forward_ad
+        return forward_ad
     raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")

@@ -52,9 +52,11 @@ class detect_anomaly:
         AnomalyMode.enabled = True
         AnomalyMode.check_nan = self.check_nan
         AnomalyMode.check_forward = self.check_forward
+        _refresh()
 
     def __exit__(self, *exc) -> None:
         AnomalyMode.enabled, AnomalyMode.check_nan, AnomalyMode.check_forward = self.prev
+        _refresh()
 
     def __call__(self, func):
         import functools
@@ -74,12 +76,20 @@ class set_detect_anomaly:
         AnomalyMode.enabled = mode
         AnomalyMode.check_nan = check_nan
         AnomalyMode.check_forward = check_forward
+        _refresh()
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc) -> None:
         AnomalyMode.enabled, AnomalyMode.check_nan, AnomalyMode.check_forward = self.prev
+        _refresh()
+
+
+def _refresh() -> None:
+    # the forward ops check one flag for this and forward-mode AD
+    from .forward_grad import refresh
+    refresh()
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep

@@ -12,9 +12,11 @@ from __future__ import annotations
 import functools
 import inspect
 import warnings
+from contextlib import nullcontext
 
 from .anomaly_mode import AnomalyMode, forward_trace
-from .grad_mode import GradMode, no_grad
+from .forward_grad import AfterOp, set_tangent, suspended, tangent_of
+from .grad_mode import GradMode, check_savable, no_grad
 from .node import SECOND_BACKWARD, Node
 
 __all__ = ["FunctionCtx", "BackwardCFunction", "Function", "once_differentiable",
@@ -37,12 +39,8 @@ class FunctionCtx:
 
     def save_for_backward(self, *tensors) -> None:
         """Save tensors (or None) for ``backward``, where ``ctx.saved_tensors`` returns them,
-        checked against in-place changes made after saving."""
-        Tensor = _tensor_cls()
-        for i, t in enumerate(tensors):
-            if t is not None and not isinstance(t, Tensor):
-                raise TypeError(f"save_for_backward can only save variables, but argument {i} "
-                                f"is of type {type(t).__name__}")
+        checked against in-place changes made after saving. (Checked, as in PyTorch, when
+        the call is recorded.)"""
         self.to_save = tensors
 
     def save_for_forward(self, *tensors) -> None:
@@ -84,6 +82,10 @@ class BackwardCFunction(Node, FunctionCtx):
     """The node (and ctx) of one call of a custom ``Function``."""
 
     _forward_cls: type
+
+    def __call__(self, *args, **kwargs):
+        # As in PyTorch, a custom Function's node cannot be called like other nodes.
+        raise TypeError(f"'{type(self).__name__}' object is not callable")
 
     def apply(self, grad_outputs, needs):
         cls = self._forward_cls
@@ -157,7 +159,11 @@ class BackwardCFunction(Node, FunctionCtx):
                 out.append(t)
         return tuple(out)
 
-    saved_variables = saved_tensors
+    @property
+    def saved_variables(self) -> tuple:
+        warnings.warn("'saved_variables' is deprecated; use 'saved_tensors'", DeprecationWarning,
+                      stacklevel=2)
+        return self.saved_tensors
 
     @property
     def _saved_tensors(self) -> tuple:
@@ -265,7 +271,10 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
             args, kwargs = bound.args, bound.kwargs
         elif kwargs:
             # Keyword arguments become positional inputs (ctx is the first parameter).
-            bound = _forward_signature(cls).bind(None, *args, **kwargs)
+            try:
+                bound = _forward_signature(cls).bind(None, *args, **kwargs)
+            except TypeError as e:  # worded as calling forward words it
+                raise TypeError(f"forward() {e}") from None
             args, kwargs = bound.args[1:], bound.kwargs
         return _apply(cls, setup, args, kwargs)
 
@@ -293,7 +302,8 @@ def _apply(cls, setup: bool, args, kwargs):
         ctx.next_functions = tuple(edge_of(a) for t, a in zip(is_tensor, args) if t)
         ctx._meta = [(a.shape, a.dtype) for t, a in zip(is_tensor, args) if t]
     ctx._is_tensor_arg = is_tensor
-    with no_grad():
+    dual = AfterOp.on and _has_tangent(args)
+    with no_grad(), suspended() if dual else nullcontext():
         if setup:
             output = cls.forward(*args, **kwargs)
             cls.setup_context(ctx, args, output)
@@ -314,6 +324,8 @@ def _apply(cls, setup: bool, args, kwargs):
             outputs = tuple(o.detach() if any(o is a for a in args) else o for o in outputs)
             output = outputs if is_tuple else outputs[0]
         _check_forward(cls, args, outputs)
+        if dual:
+            _run_jvp(cls, ctx, args, outputs)
         return output
     outputs = _wrap_outputs(ctx, args, outputs, dirty)
     _save(ctx, outputs)
@@ -321,7 +333,50 @@ def _apply(cls, setup: bool, args, kwargs):
         ctx._anomaly_trace = forward_trace()
         ctx._anomaly_parent = AnomalyMode.current_node
     _check_forward(cls, args, outputs)
+    if dual:
+        _run_jvp(cls, ctx, args, outputs)
     return outputs if is_tuple else outputs[0]
+
+
+def _has_tangent(args) -> bool:
+    from ..ops.forward_ad import has_tangent
+    return has_tangent(*args)
+
+
+def _run_jvp(cls, ctx, args, outputs) -> None:
+    """Forward-mode AD through a custom Function: its ``jvp`` gets the tangent of each
+    input (zeros for a tensor that has none, None for a non-tensor) and returns the tangent
+    of each output; ``ctx.saved_tensors`` are those given to ``save_for_forward``."""
+    from ..ops.forward_ad import zeros_tangent
+    Tensor = _tensor_cls()
+    tangents = []
+    for a in args:
+        if isinstance(a, Tensor):
+            t = tangent_of(a)
+            tangents.append(zeros_tangent(a) if t is None and ctx.materialize_grads else t)
+        else:
+            tangents.append(None)
+    saved = ctx.__dict__.get("_saved")
+    ctx._saved = tuple(None if t is None else (t, _version_of(t))
+                       for t in getattr(ctx, "saved_for_forward", ()))
+    try:
+        with suspended():
+            result = cls.jvp(ctx, *tangents)
+    finally:
+        ctx._saved = saved
+    results = result if isinstance(result, tuple) else (result,)
+    if len(results) != len(outputs):
+        raise RuntimeError(f"jvp function {cls.__name__} returned an incorrect number of "
+                           f"tangents (expected {len(outputs)}, got {len(results)})")
+    for out, t in zip(outputs, results):
+        if t is not None and isinstance(out, Tensor) and out.dtype.is_floating_point:
+            set_tangent(out, t)
+
+
+def _version_of(t) -> int:
+    if t._vc is None:
+        t._vc = [0]
+    return t._vc[0]
 
 
 def _bump(t) -> None:
@@ -402,11 +457,16 @@ def _mark_dirty(ctx, t, nr: int) -> None:
 
 def _save(ctx, outputs) -> None:
     to_save = ctx.__dict__.pop("to_save", ())
+    Tensor = _tensor_cls()
     saved = []
-    for t in to_save:
+    for i, t in enumerate(to_save):
         if t is None:
             saved.append(None)
             continue
+        if not isinstance(t, Tensor):
+            raise TypeError(f"save_for_backward can only save variables, but argument {i} is "
+                            f"of type {type(t).__name__}")
+        check_savable(t)
         if t._vc is None:
             t._vc = [0]
         nr = next((k for k, o in enumerate(outputs) if o is t), None)

@@ -239,9 +239,10 @@ def _nondeterministic(nondet_tol: float) -> GradcheckError:
     )
 
 
-def _mismatch(analytical, numerical, out_idx: int, in_idx: int) -> str:
-    return (f"Jacobian mismatch for output {out_idx:d} with respect to input {in_idx:d},\n"
-            f"numerical:{numerical}\nanalytical:{analytical}\n")
+def _mismatch(analytical, numerical, out_idx: int, in_idx: int, forward: bool = False) -> str:
+    mode = "computed with forward mode " if forward else ""
+    return (f"Jacobian {mode}mismatch for output {out_idx:d} with respect to input "
+            f"{in_idx:d},\nnumerical:{numerical}\nanalytical:{analytical}\n")
 
 
 def _check_no_differentiable_outputs(func, inputs, eps: float) -> None:
@@ -325,6 +326,64 @@ def _fast_gradcheck(func, func_out, inputs, outputs, eps, rtol, atol, check_grad
                 msg = _mismatch(a, n, j, i)
                 raise GradcheckError(msg + _slow_mode_report(func, func_out, inputs, o, j, i,
                                                              eps, nondet_tol))
+
+
+# ---- forward mode ----------------------------------------------------------------------
+def _forward_ad_jvp(func, inputs, position: int, tangent: np.ndarray, keep) -> list:
+    """The tangents of the kept outputs (flat float64 arrays) when input ``position`` alone
+    carries ``tangent``."""
+    from . import forward_ad
+    x = inputs[position]
+    with forward_ad.dual_level():
+        args = list(inputs)
+        args[position] = forward_ad.make_dual(x.detach(), _like(tangent.reshape(x.shape), x))
+        outs = [o for o in _as_tuple(func(*args)) if _is_tensor(o)]
+        result = []
+        for k in keep:
+            t = forward_ad.unpack_dual(outs[k]).tangent
+            result.append(np.zeros(outs[k].numel()) if t is None else _host64(t))
+    return result
+
+
+def _check_forward_ad(func, func_out, inputs, outputs, eps, rtol, atol, fast_mode) -> None:
+    """The Jacobian from forward-mode AD against finite differences: whole Jacobians (one
+    forward pass per input element), or with ``fast_mode`` the scalars ``v^T J u``."""
+    if not outputs:
+        return
+    positions = [i for i, x in enumerate(inputs) if _is_tensor(x) and x.requires_grad]
+    all_outs = [o for o in _as_tuple(func_out) if _is_tensor(o)]
+    keep = [k for k, o in enumerate(all_outs) if o.requires_grad]
+    if fast_mode:
+        rng = np.random.default_rng(0)
+        all_v = [_unit_vector(rng, o) for o in outputs]
+        for i, pos in enumerate(positions):
+            x = inputs[pos]
+            u = _unit_vector(rng, x)
+            delta = to_device((u * eps).reshape(x._data.shape).astype(x._data.dtype), x.device)
+            numerical = _central_difference(func, inputs, x, ..., delta, eps) \
+                if x.numel() else [np.zeros(o.numel()) for o in all_outs]
+            analytical = _forward_ad_jvp(func, inputs, pos, u, keep)
+            for j, (v, a) in enumerate(zip(all_v, analytical)):
+                a_vju = float(np.dot(v, a))
+                n_vju = float(np.dot(v, numerical[keep[j]].astype(np.float64)))
+                tol = atol * float(u.sum()) * float(v.sum())
+                if not _allclose(np.array(a_vju), np.array(n_vju), rtol, tol):
+                    raise GradcheckError(_mismatch(a_vju, n_vju, j, i, forward=True))
+        return
+    numerical = _numerical_jacobian(func, inputs, eps)
+    for i, pos in enumerate(positions):
+        x = inputs[pos]
+        jac = [np.zeros((x.numel(), all_outs[k].numel())) for k in keep]
+        for flat in range(x.numel()):
+            basis = np.zeros(x.numel())
+            basis[flat] = 1.0
+            for col, t in zip(jac, _forward_ad_jvp(func, inputs, pos, basis, keep)):
+                col[flat] = t
+        for j, a in enumerate(jac):
+            n = numerical[i][keep[j]]
+            if not _allclose(a, n.astype(np.float64), rtol, atol):
+                raise GradcheckError(_mismatch(_show(a.astype(x._data.dtype)), _show(n), j, i,
+                                               forward=True))
 
 
 def _slow_mode_report(func, func_out, inputs, output, out_idx, in_idx, eps,
@@ -463,6 +522,11 @@ def gradcheck(
         check_undefined_grad: check that backward handles undefined output gradients.
         check_grad_dtypes: check that each gradient has its input's dtype.
         check_batched_grad: check ``grad(..., is_grads_batched=True)`` against a loop.
+        check_batched_forward_grad: not available (PyTorch checks it with ``vmap``, which
+            ember does not have); must be False.
+        check_forward_ad: also check the Jacobian computed by forward-mode AD
+            (``ember.autograd.forward_ad``) against finite differences.
+        check_backward_ad: check the Jacobian computed by backward-mode AD.
         fast_mode: compare ``v^T J u`` instead of whole Jacobians.
         masked: accepted for PyTorch compatibility; ember has no sparse tensors, so it has
             no effect.
@@ -470,14 +534,22 @@ def gradcheck(
     Returns:
         True if every check passes.
     """
-    if check_forward_ad or check_batched_forward_grad:
-        raise NotImplementedError("ember has no forward-mode automatic differentiation: "
-                                  "check_forward_ad and check_batched_forward_grad must be "
-                                  "False")
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError(
+            "Expected at least one of check_forward_ad or check_backward_ad to be True")
+    if check_batched_grad and not check_backward_ad:
+        raise AssertionError(
+            "Setting check_batched_grad=True requires check_backward_ad to be True")
+    if check_batched_forward_grad and not check_forward_ad:
+        raise AssertionError(
+            "Setting check_batched_forward_grad=True requires check_forward_ad to be True")
+    if check_batched_forward_grad:
+        raise NotImplementedError("check_batched_forward_grad needs vmap, which ember does "
+                                  "not have: it must be False")
     try:
         return _gradcheck_helper(func, inputs, eps, atol, rtol, nondet_tol,
                                  check_undefined_grad, check_grad_dtypes, check_batched_grad,
-                                 check_backward_ad, fast_mode)
+                                 check_backward_ad, check_forward_ad, fast_mode)
     except GradcheckError:
         if raise_exception:
             raise
@@ -486,13 +558,15 @@ def gradcheck(
 
 def _gradcheck_helper(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad,
                       check_grad_dtypes, check_batched_grad, check_backward_ad,
-                      fast_mode) -> bool:
+                      check_forward_ad, fast_mode) -> bool:
     inputs = _as_tuple(inputs)
     _check_inputs(inputs)
     func_out = func(*inputs)
     outputs = _differentiable_outputs(func_out)
+    if check_forward_ad:
+        _check_forward_ad(func, func_out, inputs, outputs, eps, rtol, atol, fast_mode)
     if not check_backward_ad:
-        return True  # forward AD is the only other thing PyTorch could check here
+        return True
     check = _fast_gradcheck if fast_mode else _slow_gradcheck
     check(func, func_out, inputs, outputs, eps, rtol, atol, check_grad_dtypes, nondet_tol)
     if check_batched_grad:

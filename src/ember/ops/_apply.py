@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.anomaly_mode import AnomalyMode, user_frame
+from ..autograd.forward_grad import AfterOp, ForwardAD
 from ..autograd.grad_mode import GradMode
 from ..backend.threads import MEMORY_THRESHOLD as _PARALLEL_MIN_MEMORY
 from ..backend.threads import THRESHOLD as _PARALLEL_MIN
@@ -31,6 +32,16 @@ def check_forward(op, inputs, outputs) -> None:
                 f"Function '{op.node_cls.__name__}' produced {bad} values in its forward "
                 f"output (op '{op.name}', inputs: {shapes}).\nCalled from:\n  {user_frame()}"
             )
+
+
+def after_op(op, inputs, outputs, attrs) -> None:
+    """What runs after a forward op while ``AfterOp.on``: the NaN check of
+    ``detect_anomaly(check_forward=True)``, and the outputs' tangents in forward-mode AD."""
+    if AnomalyMode.check_forward:
+        check_forward(op, inputs, outputs)
+    if ForwardAD.level >= 0:
+        from .forward_ad import propagate
+        propagate(op, inputs, outputs, attrs)
 
 
 def broadcast_error(a_shape, b_shape) -> RuntimeError | None:
@@ -92,8 +103,8 @@ def binary(op, a, b, promote: str = "default", attrs=None):
                 result = Bound.new(out)
                 if a._rg and GradMode.enabled:
                     op.record_scalar(a, b, result, attrs)
-                if AnomalyMode.check_forward:
-                    check_forward(op, (a, b), (result,))
+                if AfterOp.on:
+                    after_op(op, (a, b), (result,), attrs)
                 return result
         else:
             ad = _scalar_operand(ad, b, promote)
@@ -140,12 +151,13 @@ def binary(op, a, b, promote: str = "default", attrs=None):
             raise
         raise err from None
     except OverflowError:
-        out = op.forward(ad, _wrap_int_scalar(ad, b))
+        bd = _wrap_int_scalar(ad, b)
+        out = op.forward(ad, bd) if attrs is None else op.forward(ad, bd, **attrs)
     result = Bound.new(out)
     if rg and GradMode.enabled:
         record_binary(op, a, b, result, attrs)
-    if AnomalyMode.check_forward:
-        check_forward(op, (a, b), (result,))
+    if AfterOp.on:
+        after_op(op, (a, b), (result,), attrs)
     return result
 
 
@@ -169,8 +181,8 @@ def scalar_operator(op, promote: str = "default", fallback=None):
                 result = Bound.new(op.forward(ad, bd))
                 if a._rg and GradMode.enabled:
                     op.record_scalar(a, b, result, None)
-                if AnomalyMode.check_forward:
-                    check_forward(op, (a, b), (result,))
+                if AfterOp.on:
+                    after_op(op, (a, b), (result,), None)
                 return result
         if fallback is not None:
             return fallback(a, b)
@@ -188,8 +200,8 @@ def float_unary(op, fallback):
             result = Bound.new(op.forward(xd))
             if x._rg and GradMode.enabled:
                 record_unary(op, x, result, None)
-            if AnomalyMode.check_forward:
-                check_forward(op, (x,), (result,))
+            if AfterOp.on:
+                after_op(op, (x,), (result,), None)
             return result
         return fallback(x)
     return method
@@ -209,8 +221,8 @@ def rbinary(op, a, b):
     result = Bound.new(out)
     if a._rg and GradMode.enabled:
         record_binary(op, a, b, result, None)
-    if AnomalyMode.check_forward:
-        check_forward(op, (a, b), (result,))
+    if AfterOp.on:
+        after_op(op, (a, b), (result,), None)
     return result
 
 
@@ -229,8 +241,8 @@ def unary(op, x, attrs=None):
     result = Bound.new(out)
     if x._rg and GradMode.enabled:
         record_unary(op, x, result, attrs)
-    if AnomalyMode.check_forward:
-        check_forward(op, (x,), (result,))
+    if AfterOp.on:
+        after_op(op, (x,), (result,), attrs)
     return result
 
 
@@ -254,8 +266,8 @@ def apply(op, inputs, attrs=None, *, nondiff_outputs=0):
     if GradMode.enabled and any(isinstance(x, Tensor) and x._rg for x in inputs):
         diff = results[:len(results) - nondiff_outputs]
         record(op, inputs, diff, attrs)
-    if AnomalyMode.check_forward:
-        check_forward(op, inputs, results[:len(results) - nondiff_outputs])
+    if AfterOp.on:
+        after_op(op, inputs, results[:len(results) - nondiff_outputs], attrs)
     return results if isinstance(out, tuple) else results[0]
 
 

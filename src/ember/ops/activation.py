@@ -153,8 +153,19 @@ def _logsumexp_grad(grad, self, result, dims, keepdim):
     return grad * (self - result).exp()
 
 
+def _logsumexp_jvp(tangents, inputs, attrs):
+    # PyTorch's logsumexp_jvp: sum(exp(self - max) * self_t) / sum(exp(self - max)), which
+    # is 0/0 = nan over an empty dim
+    (self,), (self_t,), dims = inputs, tangents, attrs["dims"]
+    shifted = self - self.amax(dims, keepdim=True) if self.numel() else self
+    weights = shifted.exp()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (weights * self_t).sum(dims, keepdim=attrs["keepdim"]) / \
+            weights.sum(dims, keepdim=attrs["keepdim"])
+
+
 LOGSUMEXP = defop("logsumexp", forward=_logsumexp_forward,
-                  derivatives={"self": _logsumexp_grad})
+                  derivatives={"self": _logsumexp_grad}, jvp=_logsumexp_jvp)
 
 
 def logsumexp(input, dim=_MISSING, keepdim: bool = False):
@@ -166,6 +177,8 @@ def logsumexp(input, dim=_MISSING, keepdim: bool = False):
         keepdim: keep the reduced dims with size 1. Default: False.
     """
     _dim_required("logsumexp", dim)
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' must be tuple of ints, not NoneType")
     if not input.dtype.is_floating_point:
         input = input.to(get_default_dtype())
     if isinstance(dim, (tuple, list)) and len(dim) == 0:

@@ -19,6 +19,7 @@ from weakref import ref as _weakref
 import numpy as np
 
 from ..autograd.anomaly_mode import AnomalyMode, forward_trace
+from ..autograd.grad_mode import check_savable
 from ..autograd.node import SECOND_BACKWARD, AccumulateGrad, Node
 
 
@@ -34,7 +35,7 @@ class OpDef:
 
     __slots__ = ("name", "inputs", "forward", "formulas", "array_formulas", "array_backward",
                  "saved", "save_plan", "input_saves", "node_cls", "view", "num_outputs",
-                 "elementwise", "compute_bound", "num_edges", "record_scalar")
+                 "elementwise", "compute_bound", "num_edges", "record_scalar", "jvp")
 
     def __repr__(self) -> str:
         return f"OpDef({self.name})"
@@ -46,7 +47,7 @@ _INPUT, _SHAPE, _RESULT, _ATTR = range(4)
 
 def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str | None = None,
           view: bool = False, outputs: int = 1, elementwise: bool = False,
-          compute_bound: bool = False, on_arrays=None, no_edge=()) -> OpDef:
+          compute_bound: bool = False, on_arrays=None, no_edge=(), jvp=None) -> OpDef:
     """Declare an op. ``derivatives`` maps an input name to its formula (or None).
 
     ``on_arrays``: for the hottest ops, the same derivatives as array code (same parameter
@@ -61,7 +62,11 @@ def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str |
     off from a smaller size than for memory-bound arithmetic.
     ``no_edge``: trailing inputs that are not autograd inputs in PyTorch's schema (the
     Scalar of ``pow(Tensor, Scalar)``, the condition of ``where``): its nodes have no edge
-    for them, so ``next_functions`` is PyTorch's."""
+    for them, so ``next_functions`` is PyTorch's.
+    ``jvp``: the forward-mode derivative where the one made from ``derivatives`` differs
+    from PyTorch's (``ops/forward_ad.py``): ``"linear"`` for an op linear in its one tensor
+    input (the tangent goes through the op itself, as PyTorch's ``auto_linear``), or a
+    function ``jvp(tangents, inputs, attrs)`` returning the output's tangent."""
     derivatives = derivatives or {}
     unknown = set(derivatives) - set(inputs)
     if unknown:
@@ -78,6 +83,7 @@ def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str |
     op.compute_bound = compute_bound
     op.num_outputs = outputs
     op.num_edges = num_edges
+    op.jvp = jvp
     saved = {}
     users = {}  # saved name -> bit mask of the inputs whose formulas read it
     formulas = []
@@ -224,7 +230,8 @@ def _source(param: str, inputs) -> tuple[int, object]:
 
 
 def _version_error(t, version: int, node) -> RuntimeError:
-    producer = t._grad_fn
+    # A view whose base changed since regenerates its grad_fn first, as in PyTorch.
+    producer = t.grad_fn if t._view is not None else t._grad_fn
     # PyTorch names the producer by its op: "output 0 of Mul" for MulBackward0.
     where = (f", which is output {t._output_nr} of "
              f"{re.sub(r'Backward[0-9]*$', '', producer.name())},"
@@ -377,19 +384,28 @@ class _SavedResult:
     Saving the output Tensor itself would make a cycle (output -> node -> output).
     """
 
-    __slots__ = ("data", "counter", "output_nr")
+    __slots__ = ("data", "counter", "output_nr", "owner")
 
-    def __init__(self, data, counter, output_nr) -> None:
+    def __init__(self, data, counter, output_nr, owner=None) -> None:
         self.data = data
         self.counter = counter
         self.output_nr = output_nr
+        # For an in-place op on a view: a function giving the view's new grad_fn (PyTorch's
+        # ``is_inplace_on_view``), which the output is unpacked with, since the node itself
+        # is inside the base's CopySlices; None when that graph is gone.
+        self.owner = owner
 
     def unpack(self, node):
         t = Bound.new(self.data)
         t._rg = True
-        t._grad_fn = node
-        t._output_nr = self.output_nr
         t._vc = self.counter
+        owner = None if self.owner is None else self.owner()
+        if owner is None:
+            t._grad_fn = node
+            t._output_nr = self.output_nr
+        else:
+            t._grad_fn = owner
+            t._output_nr = 0
         return t
 
 
@@ -567,6 +583,8 @@ def record_binary(op: OpDef, a, b, out, attrs):
                 vc = x._vc
                 if vc is None:
                     vc = x._vc = [0]
+                elif vc.__class__ is not list:
+                    check_savable(x)
                 if versions is None and not vc[0] and len(saved) < 2:
                     versions = _FIRST_AT_0[len(saved)]  # shared: no new objects
                 else:
@@ -596,7 +614,7 @@ def compile_record_scalar(op: OpDef):
     record through ``record_binary``."""
     env = {"new_node": _new_node, "node_cls": op.node_cls, "edge_of": edge_of,
            "NO_EDGE": _NO_EDGE, "AnomalyMode": AnomalyMode, "record_binary": record_binary,
-           "op": op, "FIRST_AT_0": _FIRST_AT_0}
+           "op": op, "FIRST_AT_0": _FIRST_AT_0, "check_savable": check_savable}
     if op.input_saves is None and op.saved:
         code = ["def record_scalar(a, b, out, attrs):",
                 "    return record_binary(op, a, b, out, attrs)"]
@@ -624,6 +642,8 @@ def compile_record_scalar(op: OpDef):
         code += ["    vc = a._vc",
                  "    if vc is None:",
                  "        vc = a._vc = [0]",
+                 "    elif vc.__class__ is not list:",
+                 "        check_savable(a)",
                  # shared constants at version 0: no new objects
                  f"    node._versions = FIRST_AT_0[{j}] if not vc[0] else (({j}, vc[0]),)"]
     else:
@@ -683,6 +703,8 @@ def _save(node, op, inputs, outputs, attrs, needed: int) -> None:
                     vc = x._vc
                     if vc is None:
                         vc = x._vc = [0]
+                    elif vc.__class__ is not list:
+                        check_savable(x)
                     versions.append((i, vc[0]))
                 saved.append(x)
             elif kind == _ATTR:
