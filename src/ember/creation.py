@@ -10,7 +10,17 @@ import numpy as np
 from . import random as _random
 from .backend import array_module, on_device, to_device
 from .device import CPU, device
-from .dtype import _Default, bool_, dtype, from_numpy_dtype, int64, promote_types
+from .dtype import (
+    CPP_TYPE_NAMES,
+    OVERFLOW_TYPE_NAMES,
+    SCALAR_TYPE_NAMES,
+    _Default,
+    bool_,
+    dtype,
+    from_numpy_dtype,
+    int64,
+    promote_types,
+)
 from .ops._apply import apply
 from .ops.inplace import checked_fill_value
 from .ops.registry import defop
@@ -27,13 +37,6 @@ _NEGATIVE_STRIDES = (
     "strides are not currently supported. (You can probably work around this by making a copy "
     "of your array  with array.copy().) "
 )
-# The C type names PyTorch's overflow messages use.
-_C_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
-            "uint8": "uint8_t", "bool": "bool", "float16": "c10::Half", "float32": "float",
-            "float64": "double"}
-_CAPITALIZED = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                "uint8": "Byte", "bool": "Bool", "float16": "Half", "float32": "Float",
-                "float64": "Double"}
 
 
 def _device(d) -> device:
@@ -546,11 +549,6 @@ def eye(n: int, m: int | None = None, *, out=None, dtype: dtype | None = None, l
 
 
 # ---- windows ----------------------------------------------------------------------------
-# The C++ names PyTorch's window errors print for a dtype.
-_OPTION_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-                 "uint8": "unsigned char", "bool": "bool"}
-
-
 def _window(name: str, window_length, periodic, alpha: float, beta: float, dt, dev,
             requires_grad: bool) -> Tensor:
     """``alpha - beta * cos(2 pi n / (N - 1))`` for n in [0, N), computed in the window's
@@ -567,7 +565,7 @@ def _window(name: str, window_length, periodic, alpha: float, beta: float, dt, d
     if not dt.is_floating_point:
         raise RuntimeError(
             f"{name} expects floating point dtypes, got: TensorOptions(dtype="
-            f"{_OPTION_NAMES.get(dt.name, dt.name)}, device={dev}, layout=Strided (default), "
+            f"{CPP_TYPE_NAMES[dt.name]}, device={dev}, layout=Strided (default), "
             f"requires_grad={str(builtins.bool(requires_grad)).lower()}"
             f"{'' if requires_grad else ' (default)'}, pinned_memory=false, "
             "memory_format=(nullopt))")
@@ -614,7 +612,8 @@ def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.5
 # ---- random -----------------------------------------------------------------------------
 def _float_dtype(dt: dtype, kernel: str) -> dtype:
     if not dt.is_floating_point:
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{_CAPITALIZED[dt.name]}\'')
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{SCALAR_TYPE_NAMES[dt.name]}'")
     return dt
 
 
@@ -696,8 +695,8 @@ def randperm(n: int, *, generator=None, out=None, dtype: dtype | None = None, la
         raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
     if not dt.is_floating_point and n > 0 and \
             n - 1 > np.iinfo(dt.np).max:
-        raise RuntimeError(f"value cannot be converted to type {_C_NAMES[dt.name]} without "
-                           "overflow")
+        raise RuntimeError(f"value cannot be converted to type {OVERFLOW_TYPE_NAMES[dt.name]} "
+                           "without overflow")
     arr = _random.rng_of(generator).permutation(builtins.int(n)).astype(dt.np)
     return _finish(arr, _device(device), requires_grad)
 

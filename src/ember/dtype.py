@@ -63,6 +63,20 @@ _BY_NAME = {d.name: d for d in ALL_DTYPES}
 # numpy dtype -> ember dtype; numpy's builtin dtypes are singletons, so this is a cheap lookup.
 FROM_NUMPY = {d.np: d for d in ALL_DTYPES}
 
+# How PyTorch's messages name a dtype (by ``dtype.name``): its ScalarType ("expected scalar
+# type Float", "not implemented for 'Long'"), its C++ type ("Input type (float) and bias
+# type (double)") and, in overflow errors, its fixed-width C type ("value cannot be
+# converted to type int64_t without overflow").
+SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+                     "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
+                     "bool": "Bool"}
+CPP_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double",
+                  "int8": "signed char", "int16": "short int", "int32": "int",
+                  "int64": "long int", "uint8": "unsigned char", "bool": "bool"}
+OVERFLOW_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double",
+                       "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+                       "uint8": "uint8_t", "bool": "bool"}
+
 
 def _dtype_by_name(name: str) -> dtype:
     return _BY_NAME[name]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from .ops import (
     abs,
     add,
+    all,
     amax,
     amin,
+    any,
     argmax,
     argmin,
     bitwise_and,
@@ -114,14 +116,6 @@ def is_floating_point(input: Tensor) -> bool:
 
 def detach(input: Tensor) -> Tensor:
     return input.detach()
-
-
-def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    return input.all(dim, keepdim)
-
-
-def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    return input.any(dim, keepdim)
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):

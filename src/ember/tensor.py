@@ -1150,9 +1150,7 @@ _TO_DEVICE = ops.defop("_to_copy", forward=lambda x, device: x,
 
 _dt = sys.modules[__name__.rpartition('.')[0] + '.dtype']
 
-_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+_TYPE_NAMES = {name: f"{scalar}Tensor" for name, scalar in _dt.SCALAR_TYPE_NAMES.items()}
 _TYPE_BY_NAME = {f"ember.{v}": getattr(_dt, k if k != "bool" else "bool_")
                  for k, v in _TYPE_NAMES.items()}
 
@@ -1180,8 +1178,7 @@ def _warn_T_once(ndim: int) -> None:
 def _check_other(name: str, other) -> None:
     """The method form of ops that take only tensors names ``other`` as argument 1."""
     if not isinstance(other, Tensor):
-        raise TypeError(f"{name}(): argument 'other' (position 1) must be Tensor, not "
-                        f"{P.type_name(other)}")
+        raise P.not_tensor(name, "other", 1, other)
 
 
 def _type_name(t) -> str:

@@ -378,9 +378,8 @@ def _check_hook_result(hook, old, new) -> None:
     if not isinstance(new, Tensor):
         raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
     if new.dtype is not old.dtype or new.device.type != old.device.type:
-        from ..ops.registry import _type_string
         raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the type of value (was "
-                           f"{_type_string(old)} got {_type_string(new)})")
+                           f"{old.type()} got {new.type()})")
     if new.shape != old.shape:
         raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
 

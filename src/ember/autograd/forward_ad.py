@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from ..tensor import Tensor
-from .forward_grad import TANGENTS, ForwardAD, refresh, set_tangent, tangent_of
+from .forward_grad import TANGENTS, ForwardAD, refresh, set_tangent, suspended, tangent_of
 from .grad_mode import _ModeContext
 
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual",
@@ -35,34 +35,33 @@ def exit_dual_level(*, level: int | None = None) -> None:
     """Close the forward-AD level ``level`` (default: the open one); its tangents are gone."""
     if level is None:
         level = ForwardAD.level
-    if level < 0:
-        raise RuntimeError("Dual level must be a positive number.")
     if level != ForwardAD.level:
         raise RuntimeError("Trying to exit a forward AD level that was not the last one that "
                            "was created. This is not supported.")
+    if level < 0:
+        raise RuntimeError("Dual level must be a positive number.")
     ForwardAD.level = -1
     TANGENTS.clear()
     refresh()
-
-
-def _checked_level(level: int | None, what: str) -> int:
-    if level is None:
-        level = ForwardAD.level
-    if level < 0 and what == "make_dual":
-        raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, "
-                           "make sure to enter_dual_level() first.")
-    if level >= 0 and level != ForwardAD.level:
-        raise RuntimeError(f"Invalid level given to _{what}")
-    return level
 
 
 def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
     """A view of ``tensor`` whose tangent (forward gradient) at ``level`` is ``tangent``.
 
     Both must be floating point and have the same size; the tangent is used as it is when
-    it is laid out as ``tensor`` is, and copied into that layout otherwise.
+    it is laid out as ``tensor`` is, and copied otherwise (contiguous, where PyTorch copies
+    it into ``tensor``'s layout).
     """
-    _checked_level(level, "make_dual")
+    if level is None:
+        level = ForwardAD.level
+    if level < 0:
+        raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, "
+                           "make sure to enter_dual_level() first.")
+    if level != 0:  # PyTorch's texts: only level 0 ever exists
+        raise RuntimeError("Invalid level given to _make_dual")
+    if ForwardAD.level < 0:
+        raise RuntimeError("Trying to access a forward AD level with an invalid index. This "
+                           "index was either not created or is already deleted.")
     for name, t in (("primal", tensor), ("tangent", tangent)):
         if not isinstance(t, Tensor):
             raise TypeError(f"make_dual(): argument '{name}' must be Tensor, not "
@@ -80,8 +79,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
         raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward "
                            f"gradient at the same level {ForwardAD.level} is not supported.")
     if tangent.stride() != tensor.stride() or tangent.device != tensor.device:
-        tangent = tangent.detach().to(tensor.device).contiguous() \
-            if tensor.is_contiguous() else tangent.detach().clone()
+        tangent = tangent.clone().to(tensor.device)  # differentiable, as PyTorch's copy
     dual = tensor.view_as(tensor)
     set_tangent(dual, tangent)
     return dual
@@ -95,19 +93,22 @@ class UnpackedDualTensor(NamedTuple):
 
 def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     """``(primal, tangent)`` of ``tensor`` at ``level``: the primal is a view of ``tensor``
-    without its tangent; the tangent is None where ``tensor`` is not dual."""
+    that is not dual (nor are views of it); the tangent is None where ``tensor`` is not
+    dual. Outside a level, ``(tensor, None)`` for anything."""
+    if level is None:
+        level = ForwardAD.level
+    if level < 0:
+        return UnpackedDualTensor(tensor, None)
     if not isinstance(tensor, Tensor):
         raise TypeError(f"_unpack_dual(): argument 'dual' (position 1) must be Tensor, not "
                         f"{type(tensor).__name__}")
-    level = _checked_level(level, "unpack_dual")
-    if level < 0:
-        return UnpackedDualTensor(tensor, None)
     tangent = tangent_of(tensor)
-    if tangent is None:
-        return UnpackedDualTensor(tensor, None)
-    from .forward_grad import suspended
+    if tangent is not None and level != ForwardAD.level:
+        raise RuntimeError("Invalid level given to _fw_primal")
     with suspended():
         primal = tensor.view_as(tensor)
+    if ForwardAD.level >= 0:
+        set_tangent(primal, None)  # not the view of a dual base's tangent
     return UnpackedDualTensor(primal, tangent)
 
 

@@ -3,8 +3,9 @@
 A dual tensor is an ordinary Tensor with an entry in ``TANGENTS``: its id maps to a weak
 reference to it and its tangent. Nothing is added to Tensor itself, so tensors outside
 forward-mode AD pay nothing. The forward ops check one flag, ``AfterOp.on``, after they
-compute; it is set while a dual level is open or ``detect_anomaly(check_forward=True)``
-is on, and then ``ops.after_op.run`` does that work.
+compute; it is set while a dual level is open and has an entry, or while
+``detect_anomaly(check_forward=True)`` is on, and then ``ops._apply.after_op`` does that
+work.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ __all__ = ["AfterOp", "ForwardAD", "TANGENTS", "tangent_of", "set_tangent", "ref
 
 
 class AfterOp:
-    """Whether forward ops must call ``ops.after_op.run`` on their results."""
+    """Whether forward ops must call ``ops._apply.after_op`` on their results."""
     on = False
 
 
@@ -41,8 +42,8 @@ def _forget(key: int):
 
 
 def tangent_of(t):
-    """``t``'s tangent at the open level, or None. A view made before its base got a tangent
-    takes the matching view of the base's tangent."""
+    """``t``'s tangent at the open level, or None. A view with no entry of its own (one made
+    before its base got a tangent) takes the matching view of the base's tangent."""
     entry = TANGENTS.get(id(t))
     if entry is not None:
         return entry[1]
@@ -57,12 +58,10 @@ def tangent_of(t):
 
 
 def set_tangent(t, tangent) -> None:
-    """Make ``t`` dual with ``tangent`` (None: no longer dual)."""
+    """Make ``t`` dual with ``tangent`` (None: not dual, even where it is a view of a dual
+    tensor, as ``unpack_dual``'s primal)."""
     key = id(t)
-    if tangent is None:
-        TANGENTS.pop(key, None)
-    else:
-        TANGENTS[key] = (weakref.ref(t, _forget(key)), tangent)
+    TANGENTS[key] = (weakref.ref(t, _forget(key)), tangent)
     refresh()
 
 

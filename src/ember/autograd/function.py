@@ -366,8 +366,8 @@ def _run_jvp(cls, ctx, args, outputs) -> None:
         ctx._saved = saved
     results = result if isinstance(result, tuple) else (result,)
     if len(results) != len(outputs):
-        raise RuntimeError(f"jvp function {cls.__name__} returned an incorrect number of "
-                           f"tangents (expected {len(outputs)}, got {len(results)})")
+        raise RuntimeError(f"Function's jvp returned an invalid number of forward gradients "
+                           f"(expected {len(outputs)} but got {len(results)})")
     for out, t in zip(outputs, results):
         if t is not None and isinstance(out, Tensor) and out.dtype.is_floating_point:
             set_tangent(out, t)

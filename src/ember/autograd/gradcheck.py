@@ -245,23 +245,28 @@ def _mismatch(analytical, numerical, out_idx: int, in_idx: int, forward: bool = 
             f"{in_idx:d},\nnumerical:{numerical}\nanalytical:{analytical}\n")
 
 
-def _check_no_differentiable_outputs(func, inputs, eps: float) -> None:
-    for per_input in _numerical_jacobian(func, inputs, eps):
+def _check_no_differentiable_outputs(numerical) -> None:
+    for per_input in numerical:
         for jac in per_input:
             if np.count_nonzero(jac) > 0:
                 raise GradcheckError("Numerical gradient for function expected to be zero")
 
 
 # ---- slow and fast modes -------------------------------------------------------------------
-def _slow_gradcheck(func, func_out, inputs, outputs, eps, rtol, atol, check_grad_dtypes,
-                    nondet_tol) -> None:
-    if not outputs:
-        _check_no_differentiable_outputs(func, inputs, eps)
-        return
-    numerical = _numerical_jacobian(func, inputs, eps)
-    # numerical[i][j] covers every output; keep those that require grad, indexed by output.
-    keep = [k for k, o in enumerate(o for o in _as_tuple(func_out) if _is_tensor(o))
+def _kept_outputs(func_out) -> list[int]:
+    """Where the differentiable outputs are among the tensor outputs (the numerical values
+    cover every tensor output)."""
+    return [k for k, o in enumerate(o for o in _as_tuple(func_out) if _is_tensor(o))
             if o.requires_grad]
+
+
+def _slow_gradcheck(func_out, inputs, outputs, numerical, rtol, atol, check_grad_dtypes,
+                    nondet_tol) -> None:
+    """``numerical``: ``_numerical_jacobian``'s result (shared with the forward-mode check)."""
+    if not outputs:
+        _check_no_differentiable_outputs(numerical)
+        return
+    keep = _kept_outputs(func_out)
     diff_inputs = _diff_inputs(inputs)
     for out_idx, o in enumerate(outputs):
         analytical = _analytical_jacobian(inputs, o, nondet_tol, check_grad_dtypes)
@@ -278,24 +283,32 @@ def _unit_vector(rng, x) -> np.ndarray:
     return v / norm if norm > 0 else v
 
 
-def _fast_gradcheck(func, func_out, inputs, outputs, eps, rtol, atol, check_grad_dtypes,
-                    nondet_tol) -> None:
-    # Compare the scalars v^T J u: numerically from one directional difference along u per
-    # input, analytically from one VJP with v per output (pytorch/pytorch#53876).
+def _fast_directions(func, func_out, inputs, outputs, eps):
+    """Fast mode's directions (pytorch/pytorch#53876): a random unit ``v`` per
+    differentiable output and ``u`` per input that requires grad, and ``jvps[i][k]``, the
+    central difference ``J_k u_i`` for every output ``k`` (flat)."""
     diff_inputs = _diff_inputs(inputs)
     rng = np.random.default_rng(0)  # our own generator: the user's RNG state is untouched
     all_v = [_unit_vector(rng, o) for o in outputs]
     all_u = [_unit_vector(rng, x) for x in diff_inputs]
     all_outs = [o for o in _as_tuple(func_out) if _is_tensor(o)]
-    keep = [k for k, o in enumerate(all_outs) if o.requires_grad]
-
-    jvps = []  # jvps[i][k]: J_k u_i for every output k, flat
+    jvps = []
     for x, u in zip(diff_inputs, all_u):
         if x.numel() == 0:
             jvps.append([np.zeros(o.numel()) for o in all_outs])
             continue
         delta = to_device((u * eps).reshape(x._data.shape).astype(x._data.dtype), x.device)
         jvps.append(_central_difference(func, inputs, x, ..., delta, eps))
+    return all_v, all_u, jvps
+
+
+def _fast_gradcheck(func, func_out, inputs, outputs, directions, rtol, atol,
+                    check_grad_dtypes, nondet_tol, eps) -> None:
+    # Compare the scalars v^T J u: numerically from one directional difference along u per
+    # input, analytically from one VJP with v per output (``directions``: _fast_directions').
+    diff_inputs = _diff_inputs(inputs)
+    all_v, all_u, jvps = directions
+    keep = _kept_outputs(func_out)
     if not outputs:
         for per_input in jvps:
             for d in per_input:
@@ -345,32 +358,27 @@ def _forward_ad_jvp(func, inputs, position: int, tangent: np.ndarray, keep) -> l
     return result
 
 
-def _check_forward_ad(func, func_out, inputs, outputs, eps, rtol, atol, fast_mode) -> None:
-    """The Jacobian from forward-mode AD against finite differences: whole Jacobians (one
-    forward pass per input element), or with ``fast_mode`` the scalars ``v^T J u``."""
+def _check_forward_ad(func, func_out, inputs, outputs, numerical, rtol, atol,
+                      fast_mode: bool) -> None:
+    """The Jacobian from forward-mode AD against finite differences (``numerical``, shared
+    with the backward-mode check): whole Jacobians (one forward pass per input element), or
+    with ``fast_mode`` the scalars ``v^T J u`` (``numerical`` is then _fast_directions')."""
     if not outputs:
         return
     positions = [i for i, x in enumerate(inputs) if _is_tensor(x) and x.requires_grad]
-    all_outs = [o for o in _as_tuple(func_out) if _is_tensor(o)]
-    keep = [k for k, o in enumerate(all_outs) if o.requires_grad]
+    keep = _kept_outputs(func_out)
     if fast_mode:
-        rng = np.random.default_rng(0)
-        all_v = [_unit_vector(rng, o) for o in outputs]
-        for i, pos in enumerate(positions):
-            x = inputs[pos]
-            u = _unit_vector(rng, x)
-            delta = to_device((u * eps).reshape(x._data.shape).astype(x._data.dtype), x.device)
-            numerical = _central_difference(func, inputs, x, ..., delta, eps) \
-                if x.numel() else [np.zeros(o.numel()) for o in all_outs]
+        all_v, all_u, jvps = numerical
+        for i, (pos, u) in enumerate(zip(positions, all_u)):
             analytical = _forward_ad_jvp(func, inputs, pos, u, keep)
             for j, (v, a) in enumerate(zip(all_v, analytical)):
                 a_vju = float(np.dot(v, a))
-                n_vju = float(np.dot(v, numerical[keep[j]].astype(np.float64)))
+                n_vju = float(np.dot(v, jvps[i][keep[j]].astype(np.float64)))
                 tol = atol * float(u.sum()) * float(v.sum())
                 if not _allclose(np.array(a_vju), np.array(n_vju), rtol, tol):
                     raise GradcheckError(_mismatch(a_vju, n_vju, j, i, forward=True))
         return
-    numerical = _numerical_jacobian(func, inputs, eps)
+    all_outs = [o for o in _as_tuple(func_out) if _is_tensor(o)]
     for i, pos in enumerate(positions):
         x = inputs[pos]
         jac = [np.zeros((x.numel(), all_outs[k].numel())) for k in keep]
@@ -389,9 +397,7 @@ def _check_forward_ad(func, func_out, inputs, outputs, eps, rtol, atol, fast_mod
 def _slow_mode_report(func, func_out, inputs, output, out_idx, in_idx, eps,
                       nondet_tol) -> str:
     numerical = _numerical_jacobian(func, inputs, eps)
-    keep = [k for k, o in enumerate(o for o in _as_tuple(func_out) if _is_tensor(o))
-            if o.requires_grad]
-    n = numerical[in_idx][keep[out_idx]]
+    n = numerical[in_idx][_kept_outputs(func_out)[out_idx]]
     a = _analytical_jacobian(inputs, output, nondet_tol, False)[in_idx]
     diff = float(np.abs(a - n).max()) if a.size else 0.0
     return (_FAST_MODE_NOTE + f"Numerical:\n {_show(n)}\nAnalytical:\n{_show(a.astype(n.dtype))}"
@@ -563,12 +569,19 @@ def _gradcheck_helper(func, inputs, eps, atol, rtol, nondet_tol, check_undefined
     _check_inputs(inputs)
     func_out = func(*inputs)
     outputs = _differentiable_outputs(func_out)
+    # the finite differences, computed once for both modes' checks
+    numerical = _fast_directions(func, func_out, inputs, outputs, eps) if fast_mode \
+        else _numerical_jacobian(func, inputs, eps)
     if check_forward_ad:
-        _check_forward_ad(func, func_out, inputs, outputs, eps, rtol, atol, fast_mode)
+        _check_forward_ad(func, func_out, inputs, outputs, numerical, rtol, atol, fast_mode)
     if not check_backward_ad:
         return True
-    check = _fast_gradcheck if fast_mode else _slow_gradcheck
-    check(func, func_out, inputs, outputs, eps, rtol, atol, check_grad_dtypes, nondet_tol)
+    if fast_mode:
+        _fast_gradcheck(func, func_out, inputs, outputs, numerical, rtol, atol,
+                        check_grad_dtypes, nondet_tol, eps)
+    else:
+        _slow_gradcheck(func_out, inputs, outputs, numerical, rtol, atol, check_grad_dtypes,
+                        nondet_tol)
     if check_batched_grad:
         for i, o in enumerate(outputs):
             _test_batched_grad(inputs, o, i)

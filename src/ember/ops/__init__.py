@@ -5,8 +5,7 @@ from .inplace import copy_, fill_, inplace, inplace_binary, zero_
 from .join import cat, concat, concatenate, stack
 from .linalg import bmm, dot, matmul, mm, mv
 from .pointwise import (
-    abs, add, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil, clamp, clamp_, cos,
-    div, eq,
+    abs, add, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil, clamp, cos, div, eq,
     exp, floor, floor_divide, ge, gt, isfinite, isinf, isnan, le, log, log1p, log10,
     logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg, pow,
     reciprocal, relu, remainder, round, rsub, sgn, sigmoid, sign, sin, sqrt, sub, tanh, trunc,

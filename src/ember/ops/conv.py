@@ -15,7 +15,7 @@ import numpy as np
 
 from ..backend import conv as kernels
 from ..backend.threads import get_num_threads
-from ..dtype import result_type
+from ..dtype import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, result_type
 from ._apply import apply, device_error
 from .registry import defop
 
@@ -96,22 +96,12 @@ def _expand(name: str, value: tuple, nd: int) -> tuple:
     return value
 
 
-_CTYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-          "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-          "bool": "bool"}
-_TENSOR_TYPE = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-                "int8": "CharTensor", "uint8": "ByteTensor"}
-_SCALAR_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                "bool": "Bool"}
-
-
 def _type_name(t) -> str:
+    """A tensor's type as oneDNN's dtype checks print it (``ember.FloatTensor``, but
+    ``CPUBoolType`` for bool)."""
     if t.dtype.name == "bool":
         return "CPUBoolType" if t.device.type == "cpu" else "CUDABoolType"
-    prefix = "ember." if t.device.type == "cpu" else "ember.cuda."
-    return prefix + _TENSOR_TYPE[t.dtype.name]
+    return t.type()
 
 
 def _same_padding(input, weight, stride, dilation, groups) -> tuple:
@@ -233,8 +223,8 @@ def _check(input, weight, bias, stride, padding, dilation, groups, output_paddin
         shown = list(dilation) if dim > 1 else [1, dilation[0]]
         raise RuntimeError(f"dilation should be greater than zero, but got {shown}")
     if weight.dtype is not input.dtype:
-        raise RuntimeError(f"expected scalar type {_SCALAR_TYPE[input.dtype.name]} but found "
-                           f"{_SCALAR_TYPE[weight.dtype.name]}")
+        raise RuntimeError(f"expected scalar type {SCALAR_TYPE_NAMES[input.dtype.name]} but found "
+                           f"{SCALAR_TYPE_NAMES[weight.dtype.name]}")
     if input.dtype.name == "bool":
         raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
     return stride, pads, dilation
@@ -254,8 +244,8 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, nd: int, nam
     # (PyTorch's overload for a padding string checks the bias's dtype in the kernel only,
     # and its native kernel takes any floating bias)
     if bias is not None and bias.dtype is not input.dtype and not isinstance(padding, str):
-        raise RuntimeError(f"Input type ({_CTYPE[input.dtype.name]}) and bias type "
-                           f"({_CTYPE[bias.dtype.name]}) should be the same")
+        raise RuntimeError(f"Input type ({CPP_TYPE_NAMES[input.dtype.name]}) and bias type "
+                           f"({CPP_TYPE_NAMES[bias.dtype.name]}) should be the same")
     if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
                            f"{name}, but got input of size: {list(input.shape)}")

@@ -12,7 +12,7 @@ views of a dual tensor see it change, as in PyTorch.
 from __future__ import annotations
 
 from ..autograd.api import grad as _grad
-from ..autograd.forward_grad import ForwardAD, set_tangent, suspended, tangent_of
+from ..autograd.forward_grad import TANGENTS, ForwardAD, set_tangent, suspended, tangent_of
 from ..autograd.grad_mode import GradMode, enable_grad
 from ..backend import array_module
 from .registry import Bound, edge_of, record
@@ -22,7 +22,7 @@ __all__ = ["propagate", "view_tangent", "inplace_tangent", "zeros_tangent", "has
 
 def has_tangent(*values) -> bool:
     """Whether one of ``values`` is a dual tensor (tangents are being computed)."""
-    if ForwardAD.level < 0 or ForwardAD.suspended:
+    if ForwardAD.level < 0 or ForwardAD.suspended or GradMode.inference:
         return False
     Tensor = Bound.Tensor
     return any(isinstance(v, Tensor) and tangent_of(v) is not None for v in values)
@@ -34,10 +34,13 @@ def zeros_tangent(t):
 
 
 def _differentiable_input(x, differentiable: bool):
-    """``x`` itself where the tangent must stay connected to its graph; else a fresh leaf
-    on the same array, so the JVP's graph stays apart from the user's."""
+    """What the op is differentiated at in place of the input ``x``: where the tangent must
+    stay connected to ``x``'s graph, an alias of ``x`` (a node of its own, so that the
+    gradient taken for it is the op's partial derivative for this input only, not also
+    through other inputs computed from ``x``, as in ``x * x`` or ``x * x.exp()``); else a
+    fresh leaf on the same array, so the JVP's graph stays apart from the user's."""
     if differentiable and x._rg and edge_of(x)[0] is not None:
-        return x
+        return x.view_as(x)
     leaf = Bound.new(x._data)
     leaf._rg = True
     return leaf
@@ -80,8 +83,9 @@ def jvp(op, inputs, outputs, attrs, tangents):
 
 
 def propagate(op, inputs, outputs, attrs) -> None:
-    """Give the floating-point ``outputs`` of ``op`` their tangents, if an input has one."""
-    if ForwardAD.suspended:
+    """Give the floating-point ``outputs`` of ``op`` their tangents, if an input has one
+    (not in inference mode, as in PyTorch)."""
+    if ForwardAD.suspended or GradMode.inference:
         return
     Tensor = Bound.Tensor
     tangents = [tangent_of(x) if isinstance(x, Tensor) else None
@@ -113,19 +117,22 @@ def _declared_jvp(op, inputs, attrs, tangents):
 
 
 def view_tangent(x, out, replay, attrs) -> None:
-    """A view ``out = replay(x, **attrs)`` of a dual ``x`` takes that view of its tangent."""
+    """A view ``out = replay(x, **attrs)`` of a dual ``x`` takes that view of its tangent
+    (and a view of an ``x`` cut from its base's tangent is cut too)."""
     if ForwardAD.suspended or out._data.dtype.kind != "f":
         return
     t = tangent_of(x)
     if t is not None:
         with suspended():
             set_tangent(out, replay(t, **attrs))
+    elif id(x) in TANGENTS:
+        set_tangent(out, None)
 
 
 def inplace_tangent(t, result) -> None:
     """After ``t`` was overwritten in place by ``result``'s values: ``t``'s tangent becomes
     ``result``'s, written into ``t``'s own tangent (so views of it follow)."""
-    if ForwardAD.suspended:
+    if ForwardAD.suspended or GradMode.inference:
         return
     new = tangent_of(result)
     old = tangent_of(t)
@@ -133,13 +140,12 @@ def inplace_tangent(t, result) -> None:
         return
     with suspended():
         if old is None:
-            base = t._base
-            if base is not None and tangent_of(base) is None:
-                set_tangent(base, zeros_tangent(base))
-                old = tangent_of(t)  # the view of the base's new tangent
-            else:
+            if t._base is None or id(t) in TANGENTS:  # not a view, or cut from its base
                 old = zeros_tangent(t)
                 set_tangent(t, old)
+            else:  # a view of a plain tensor: the base gets a zero tangent, seen through t
+                set_tangent(t._base, zeros_tangent(t._base))
+                old = tangent_of(t)
         if new is None:
             old.zero_()
         else:

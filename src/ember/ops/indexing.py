@@ -17,7 +17,7 @@ import numpy as np
 from ..autograd.forward_grad import AfterOp
 from ..autograd.grad_mode import GradMode
 from ..backend import add_at, to_device
-from ..dtype import int64
+from ..dtype import SCALAR_TYPE_NAMES, int64
 from ._apply import apply, unary
 from .forward_ad import has_tangent
 from .inplace import (
@@ -37,12 +37,6 @@ _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _ZERO_DIM_INT = ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                  "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
 _BAD_INDEX_DTYPE = "tensors used as indices must be long, int, byte or bool tensors"
-_TENSOR_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                 "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-                 "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
-_CAST_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-               "bool": "Bool"}
 
 
 # ---- reading an index ---------------------------------------------------------------------
@@ -414,7 +408,8 @@ def _value_tensor(t, value):
         return value
     if type(value) is complex:
         return real_fill_value(value, t.dtype, half="double")
-    raise TypeError(f"can't assign a {_type_path(value)} to a ember.{_TENSOR_NAMES[t.dtype.name]}")
+    raise TypeError(f"can't assign a {_type_path(value)} to a "
+                    f"ember.{SCALAR_TYPE_NAMES[t.dtype.name]}Tensor")
 
 
 def _type_path(value) -> str:
@@ -426,8 +421,8 @@ def _check_put_dtypes(t, values) -> None:
     if values.dtype is not t.dtype:
         raise RuntimeError(
             "Index put requires the source and destination dtypes match, got "
-            f"{_CAST_NAMES[t.dtype.name]} for the destination and "
-            f"{_CAST_NAMES[values.dtype.name]} for the source.")
+            f"{SCALAR_TYPE_NAMES[t.dtype.name]} for the destination and "
+            f"{SCALAR_TYPE_NAMES[values.dtype.name]} for the source.")
 
 
 def _check_put_shape(target: tuple, values) -> None:

@@ -20,17 +20,23 @@ from ..autograd.forward_grad import AfterOp, set_tangent, tangent_of
 from ..autograd.grad_mode import INFERENCE_INPLACE_ERROR, INFERENCE_VERSION, GradMode
 from ..autograd.node import SECOND_BACKWARD, Node
 from ..backend import data_ptr
-from ..dtype import FROM_NUMPY, can_cast
+from ..dtype import FROM_NUMPY, OVERFLOW_TYPE_NAMES, SCALAR_TYPE_NAMES, can_cast
 from .forward_ad import has_tangent, inplace_tangent
-from .registry import _OUT, Bound, NoGradView, OpNode, _SavedResult, defop, edge_of
+from .registry import (
+    _OUT,
+    Bound,
+    NoGradView,
+    OpNode,
+    _SavedResult,
+    _wrap_output,
+    defop,
+    edge_of,
+)
 from .shape import from_multi_view, multi_view_error, regenerate_grad_fn, replay_view
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_ERROR = ("a view of a leaf Variable that requires grad is being used in an "
                       "in-place operation.")
-_CAST_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-               "bool": "Bool"}
 
 
 OVERLAP_ERROR = ("unsupported operation: more than one element of the written-to tensor refers "
@@ -137,8 +143,8 @@ def write_result(t, result_data) -> None:
     if result_data.dtype is not dst.dtype:
         src_dt, dst_dt = FROM_NUMPY[result_data.dtype], FROM_NUMPY[dst.dtype]
         if not can_cast(src_dt, dst_dt):
-            raise RuntimeError(f"result type {_CAST_NAMES[src_dt.name]} can't be cast to the "
-                               f"desired output type {_CAST_NAMES[dst_dt.name]}")
+            raise RuntimeError(f"result type {SCALAR_TYPE_NAMES[src_dt.name]} can't be cast to the "
+                               f"desired output type {SCALAR_TYPE_NAMES[dst_dt.name]}")
     if result_data.shape != dst.shape:
         try:
             target = np.broadcast_shapes(result_data.shape, dst.shape)
@@ -256,11 +262,7 @@ def _view_owner(view_node, copy_slices, base, chain):
             cs = cs_ref()
             if cs is None:
                 return None
-            stand_in = Bound.new(data)
-            stand_in._rg = True
-            stand_in._grad_fn = cs
-            stand_in._vc = vc
-            node = regenerate_grad_fn(stand_in, chain)
+            node = regenerate_grad_fn(_wrap_output(data, vc, cs, 0), chain)
         return node
     return owner
 
@@ -413,21 +415,13 @@ COPY = defop("copy", inputs=("self", "src"), node="CopyBackwards",
 COPY.node_cls.name = lambda self: "ember::autograd::CopyBackwards"  # a C++ node in PyTorch
 
 
-_C_TYPE_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
-                 "uint8": "uint8_t"}
-
-
-_COMPLEX_TARGETS = {"float16": "c10::Half", "float32": "float", "float64": "double",
-                    **_C_TYPE_NAMES}
-
-
 def real_fill_value(value: complex, dt, half: str = "c10::Half"):
     """A complex fill for dtype ``dt`` as PyTorch takes it: its real part if it has no
     imaginary part (any value for bool), else PyTorch's overflow error."""
     if dt.name == "bool":
         return bool(value)
     if value.imag:
-        name = half if dt.name == "float16" else _COMPLEX_TARGETS[dt.name]
+        name = half if dt.name == "float16" else OVERFLOW_TYPE_NAMES[dt.name]
         raise RuntimeError(f"value cannot be converted to type {name} without overflow")
     return value.real if dt.is_floating_point else int(value.real)
 
@@ -447,8 +441,8 @@ def checked_fill_value(value, dt):
     info = np.iinfo(dt.np)
     low = info.min if info.min < 0 else -int(info.max)
     if isinstance(value, float) and not np.isfinite(value) or not low <= value <= info.max:
-        raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[dt.name]} without "
-                           "overflow")
+        raise RuntimeError(f"value cannot be converted to type {OVERFLOW_TYPE_NAMES[dt.name]} "
+                           "without overflow")
     return np.array(int(value)).astype(dt.np)
 
 

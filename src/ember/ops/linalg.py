@@ -6,9 +6,10 @@ import math
 
 import numpy as np
 
+from ..dtype import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES
 from ._apply import apply, unary
-from .pointwise import type_name
-from .registry import Bound, defop
+from .pointwise import check_tensors
+from .registry import defop
 
 MM = defop("mm", inputs=("self", "mat2"), forward=np.matmul, derivatives={
     "self": lambda grad, mat2: grad.mm(mat2.t()),
@@ -36,40 +37,17 @@ def _check_dtypes(name, a, b):
     """PyTorch's error (it differs per kernel) for operands of different dtypes."""
     if a.dtype is b.dtype:
         return
-    x, y = a.dtype, b.dtype
+    x, y = SCALAR_TYPE_NAMES[a.dtype.name], SCALAR_TYPE_NAMES[b.dtype.name]
     if name == "dot":
-        msg = f"dot : expected both vectors to have same dtype, but found {_cap(x)} and {_cap(y)}"
+        msg = f"dot : expected both vectors to have same dtype, but found {x} and {y}"
     elif name == "bmm":
-        msg = f"expected scalar type {_cap(x)} but found {_cap(y)}"
+        msg = f"expected scalar type {x} but found {y}"
     elif name == "mv":
-        msg = (f"addmv input tensors must have the same dtype, but got {_cap(y)}, {_cap(x)}, "
-               f"and {_cap(y)}")
+        msg = f"addmv input tensors must have the same dtype, but got {y}, {x}, and {y}"
     else:
-        msg = f"expected m1 and m2 to have the same dtype, but got: {_long(x)} != {_long(y)}"
+        msg = (f"expected m1 and m2 to have the same dtype, but got: "
+               f"{CPP_TYPE_NAMES[a.dtype.name]} != {CPP_TYPE_NAMES[b.dtype.name]}")
     raise RuntimeError(msg)
-
-
-def _long(dt) -> str:
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-            "int32": "int", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char", "bool": "bool"}[dt.name]
-
-
-def _cap(dt) -> str:
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}[dt.name]
-
-
-def _check_tensors(name, input, other, other_name):
-    """PyTorch's TypeError for an operand that is not a Tensor."""
-    Tensor = Bound.Tensor
-    if isinstance(input, Tensor) and isinstance(other, Tensor):
-        return
-    for pos, arg, arg_name in ((1, input, "input"), (2, other, other_name)):
-        if not isinstance(arg, Tensor):
-            raise TypeError(f"{name}(): argument '{arg_name}' (position {pos}) must be Tensor, "
-                            f"not {type_name(arg)}")
 
 
 def _device_check(a, b):
@@ -80,7 +58,7 @@ def _device_check(a, b):
 
 def mm(input, mat2):
     """Matrix product of two 2-d tensors."""
-    _check_tensors("mm", input, mat2, "mat2")
+    check_tensors("mm", input, mat2, "mat2")
     if input.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:
@@ -101,7 +79,7 @@ def bmm(input, mat2):
     As in PyTorch, operands of different dtypes are refused only where there is something
     to multiply: an empty result, or products over an empty dim (zeros), take ``mat2``'s
     dtype."""
-    _check_tensors("bmm", input, mat2, "mat2")
+    check_tensors("bmm", input, mat2, "mat2")
     if input.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if mat2.ndim != 3:
@@ -122,7 +100,7 @@ def bmm(input, mat2):
 
 def mv(input, vec):
     """Matrix-vector product."""
-    _check_tensors("mv", input, vec, "vec")
+    check_tensors("mv", input, vec, "vec")
     if input.ndim == 0:  # PyTorch sizes the result from ``input.size(0)`` first
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     if input.ndim != 2 or vec.ndim != 1:
@@ -136,7 +114,7 @@ def mv(input, vec):
 
 def dot(input, other):
     """Inner product of two 1-d tensors."""
-    _check_tensors("dot", input, other, "tensor")
+    check_tensors("dot", input, other, "tensor")
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D "
                            "tensors")
@@ -235,7 +213,7 @@ def matmul(input, other):
     dims are broadcast and flattened into one ``bmm``, as PyTorch does (so the graph has
     the same nodes).
     """
-    _check_tensors("matmul", input, other, "other")
+    check_tensors("matmul", input, other, "other")
     da, db = input.ndim, other.ndim
     if da == 0 or db == 0:
         raise RuntimeError(

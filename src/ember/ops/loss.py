@@ -42,8 +42,8 @@ def _rows(x):
         return x.reshape(1, -1)
     if x.ndim == 2:
         return x
-    return np.moveaxis(x, 1, -1).reshape(math.prod(x.shape) // x.shape[1] if x.shape[1] else
-                                         math.prod(x.shape[:1] + x.shape[2:]), x.shape[1])
+    # (the row count spelled out: -1 cannot be inferred when there are no classes)
+    return np.moveaxis(x, 1, -1).reshape(math.prod(x.shape[:1] + x.shape[2:]), x.shape[1])
 
 
 def _nll_forward(x, target, weights, valid, total, reduction, out_shape):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..autograd.grad_mode import GradMode, no_grad
+from ..dtype import SCALAR_TYPE_NAMES
 from ._apply import apply
 from .registry import Bound, defop
 
@@ -94,9 +95,6 @@ NATIVE_BATCH_NORM = defop(
         "bias": lambda grad, dims: grad.sum(dims),
     })
 
-_CAP = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-        "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
 
 def _check_args(input, training, momentum, eps) -> None:
     """torch.nn.functional.batch_norm's checks, then its argument parser's."""
@@ -139,7 +137,8 @@ def _check(input, running_mean, running_var, weight, bias, training):
         raise ValueError("running_mean and running_var must either both be None or neither "
                          "be None")
     if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"batch_norm\" not implemented for '{_CAP[input.dtype.name]}'")
+        raise NotImplementedError("\"batch_norm\" not implemented for "
+                                  f"'{SCALAR_TYPE_NAMES[input.dtype.name]}'")
     if input.ndim < 2:
         raise IndexError(f"Dimension out of range (expected to be in range of "
                          f"[{-max(input.ndim, 1)}, {max(input.ndim, 1) - 1}], but got 1)")
@@ -158,8 +157,8 @@ def _check(input, running_mean, running_var, weight, bias, training):
         (weight, bias, running_mean, running_var)
     for t in order:
         if t is not None and t.dtype is not input.dtype:
-            raise RuntimeError(f"expected scalar type {_CAP[input.dtype.name]} but found "
-                               f"{_CAP[t.dtype.name]}")
+            raise RuntimeError(f"expected scalar type {SCALAR_TYPE_NAMES[input.dtype.name]} "
+                               f"but found {SCALAR_TYPE_NAMES[t.dtype.name]}")
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,

@@ -10,8 +10,9 @@ import numpy as np
 
 from ..autograd.grad_mode import GradMode
 from ..backend import array_module
+from ..dtype import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES
 from ._apply import _SCALAR_ARRAYS, _scalar_array, apply, binary, rbinary, unary
-from .inplace import _CAST_NAMES, checked_fill_value
+from .inplace import checked_fill_value
 from .registry import Bound
 from .registry import defop as _defop
 
@@ -455,22 +456,24 @@ def pow(input, exponent):
     return binary(POW, input, exponent)
 
 
-def _tensor_other(name, input, other) -> None:
+def check_tensors(name: str, input, other, other_name: str = "other") -> None:
+    """PyTorch's TypeError where an operand of a function that takes only tensors is not
+    one."""
     if not isinstance(input, Bound.Tensor):
-        raise _not_tensor(name, "input", 1, input)
+        raise not_tensor(name, "input", 1, input)
     if not isinstance(other, Bound.Tensor):
-        raise _not_tensor(name, "other", 2, other)
+        raise not_tensor(name, other_name, 2, other)
 
 
 def maximum(input, other):
     """The elementwise maximum of two tensors."""
-    _tensor_other("maximum", input, other)
+    check_tensors("maximum", input, other)
     return binary(MAXIMUM, input, other)
 
 
 def minimum(input, other):
     """The elementwise minimum of two tensors."""
-    _tensor_other("minimum", input, other)
+    check_tensors("minimum", input, other)
     return binary(MINIMUM, input, other)
 
 
@@ -805,11 +808,6 @@ def clamp(input, min=None, max=None):
     return unary(CLAMP, input, {"min": min, "max": max})
 
 
-# The C++ type names PyTorch's in-place clamp names in its cast error.
-_C_TYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int",
-                 "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
-
-
 def clamp_(input, min=None, max=None):
     """``clamp`` in place; the result dtype (promoted with the bounds) must fit ``input``."""
     from ..dtype import can_cast
@@ -818,8 +816,8 @@ def clamp_(input, min=None, max=None):
             input._data.dtype.kind != "f":
         dt = _clamp_dtype(input, min, max)
         if not can_cast(dt, input.dtype):
-            raise RuntimeError(f"result type {_CAST_NAMES[dt.name]} can't be cast to the "
-                               f"desired output type {_C_TYPE_NAMES[input.dtype.name]}")
+            raise RuntimeError(f"result type {SCALAR_TYPE_NAMES[dt.name]} can't be cast to the "
+                               f"desired output type {CPP_TYPE_NAMES[input.dtype.name]}")
     return inplace(input, clamp, min, max)
 
 
@@ -866,6 +864,19 @@ def where(condition, input=None, other=None):
 
 
 # ---- comparisons and logic (never differentiable) ----------------------------------------
+def _array_op(fn, input, a, b):
+    """``fn(a, b)`` on the arrays of ``input`` and the other operand, as a tensor, with
+    PyTorch's error where their shapes do not broadcast."""
+    try:
+        return Bound.new(fn(a, b))
+    except ValueError:
+        from ._apply import broadcast_error
+        err = broadcast_error(input.shape, np.shape(b))
+        if err is None:
+            raise
+        raise err from None
+
+
 def _compare(fn):
     def op(input, other):
         Tensor = Bound.Tensor
@@ -885,14 +896,7 @@ def _compare(fn):
                 b = np.array(b).astype(a.dtype)
         else:
             return NotImplemented
-        try:
-            return Bound.new(fn(a, b))
-        except ValueError:
-            from ._apply import broadcast_error
-            err = broadcast_error(input.shape, np.shape(b))
-            if err is None:
-                raise
-            raise err from None
+        return _array_op(fn, input, a, b)
     op.__name__ = fn.__name__
     return op
 
@@ -911,7 +915,9 @@ def type_name(value) -> str:
     return f"numpy.{tp.__name__}" if tp.__module__ == "numpy" else tp.__name__
 
 
-def _not_tensor(name: str, arg: str, position: int, value) -> TypeError:
+def not_tensor(name: str, arg: str, position: int, value) -> TypeError:
+    """PyTorch's TypeError for argument ``arg`` of ``name``, a ``value`` that should have
+    been a Tensor."""
     return TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
                      f"{type_name(value)}")
 
@@ -921,11 +927,7 @@ def _logical(fn):
 
     def op(input, other):
         """Elementwise logic over the truth values of two tensors (a bool tensor)."""
-        Tensor = Bound.Tensor
-        if not isinstance(input, Tensor):
-            raise _not_tensor(fn.__name__, "input", 1, input)
-        if not isinstance(other, Tensor):
-            raise _not_tensor(fn.__name__, "other", 2, other)
+        check_tensors(fn.__name__, input, other)
         return compare(input, other)
     op.__name__ = fn.__name__
     return op
@@ -937,7 +939,7 @@ logical_xor = _logical(np.logical_xor)
 
 
 def _not_implemented(kernel: str, dt) -> NotImplementedError:
-    return NotImplementedError(f'"{kernel}" not implemented for \'{_CAST_NAMES[dt.name]}\'')
+    return NotImplementedError(f'"{kernel}" not implemented for \'{SCALAR_TYPE_NAMES[dt.name]}\'')
 
 
 def _bitwise(fn, name):
@@ -961,14 +963,7 @@ def _bitwise(fn, name):
             b = b.astype(dt.np, copy=False)
         else:  # a Python number is cast to the result dtype, wrapping as in PyTorch
             b = np.array(b).astype(dt.np).item()
-        try:
-            return Bound.new(fn(a, b))
-        except ValueError:
-            from ._apply import broadcast_error
-            err = broadcast_error(input.shape, np.shape(b))
-            if err is None:
-                raise
-            raise err from None
+        return _array_op(fn, input, a, b)
     op.__name__ = name
     return op
 
@@ -986,8 +981,8 @@ def promoted_inplace(input, fn, other, **kwargs):
     from .inplace import inplace
     dt = result_type(input, other)
     if not can_cast(dt, input.dtype):
-        raise RuntimeError(f"result type {_CAST_NAMES[dt.name]} can't be cast to the desired "
-                           f"output type {_CAST_NAMES[input.dtype.name]}")
+        raise RuntimeError(f"result type {SCALAR_TYPE_NAMES[dt.name]} can't be cast to the desired "
+                           f"output type {SCALAR_TYPE_NAMES[input.dtype.name]}")
     return inplace(input, fn, other, **kwargs)
 
 

@@ -17,6 +17,7 @@ from ..autograd.forward_grad import AfterOp
 from ..autograd.grad_mode import GradMode
 from ..backend import array_module
 from ..backend import conv as kernels
+from ..dtype import SCALAR_TYPE_NAMES
 from ._apply import after_op, unary
 from .registry import Bound, defop, record
 
@@ -244,7 +245,7 @@ def _avg_pool2d_integer(input, k, s, p, out, count_include_pad, divisor_override
     divisor, truncated toward zero. Sums and divisors are exact in float64."""
     if input.dtype.name != "int64":  # PyTorch's CPU kernel takes Long alone among integers
         raise NotImplementedError(f'"avg_pool2d" not implemented for '
-                                  f"'{_CAP[input.dtype.name]}'")
+                                  f"'{SCALAR_TYPE_NAMES[input.dtype.name]}'")
     xp = array_module(input.device)
     f64 = np.dtype(np.float64)
     avg = [_avg_matrix(n, k[d], s[d], p[d], out[d], count_include_pad, None, f64, xp)
@@ -297,7 +298,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
                                f"{list(input.shape)} with dimension {dim} being empty")
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f'"adaptive_avg_pool2d" not implemented for '
-                                  f"'{_CAP[input.dtype.name]}'")
+                                  f"'{SCALAR_TYPE_NAMES[input.dtype.name]}'")
     xp = array_module(input.device)
     dt = _acc_dtype(input)
     a = _adaptive_matrix(input.shape[-2], size[0], dt, xp)
@@ -311,8 +312,5 @@ def _acc_dtype(input):
     dt = input.dtype.np
     return np.dtype(np.float32) if dt == np.float16 else dt
 
-
-_CAP = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-        "bool": "Bool", "float16": "Half"}
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]

@@ -11,7 +11,7 @@ import numpy as np
 from ..autograd.forward_grad import AfterOp
 from ..autograd.grad_mode import GradMode
 from ..backend import array_module
-from ..dtype import get_default_dtype
+from ..dtype import SCALAR_TYPE_NAMES, get_default_dtype
 from . import return_types
 from ._apply import after_op, apply, unary
 from .dims import normalize_dim, normalize_dims
@@ -22,12 +22,17 @@ return_types_max = return_types.max
 return_types_min = return_types.min
 
 
+def restore_reduced(t, ndim, dims, keepdim):
+    """``t`` with its reduced dims back as size 1 (PyTorch's ``restore_reduced_dims``)."""
+    if not keepdim and ndim:
+        for d in sorted(dims):
+            t = t.unsqueeze(d)
+    return t
+
+
 def expand_reduced(grad, self_shape, dims, keepdim):
     """Broadcast the gradient of a reduction back over the reduced dims."""
-    if not keepdim and len(self_shape):
-        for d in sorted(dims):
-            grad = grad.unsqueeze(d)
-    return grad.expand(self_shape)
+    return restore_reduced(grad, len(self_shape), dims, keepdim).expand(self_shape)
 
 
 def _sum_forward(x, dims, keepdim, dtype):
@@ -96,8 +101,7 @@ def _mean_check(input, dtype, name="mean"):
 
 
 def _type_name(dt) -> str:
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half"}[dt.name]
+    return SCALAR_TYPE_NAMES[dt.name]
 
 
 def _mean_forward(x, dims, keepdim, dtype):
@@ -232,7 +236,7 @@ def prod_dims(input, dims, keepdim=False):
     return unary(PROD_DIM, input, {"dims": tuple(dims), "keepdim": keepdim, "dtype": None})
 
 
-def _evenly_distribute(grad, self, result, dims, keepdim):
+def _evenly_distribute(grad, self, result):
     """PyTorch's ``evenly_distribute_backward`` (``max()``/``min()`` without ``dim``): the
     gradient is shared equally between the elements equal to the result, or between the
     nans where the result is nan."""
@@ -241,20 +245,12 @@ def _evenly_distribute(grad, self, result, dims, keepdim):
     return where(mask, grad / mask.sum(), 0.0)
 
 
-def _restore_reduced(t, ndim, dims, keepdim):
-    """``t`` with its reduced dims back as size 1 (PyTorch's ``restore_reduced_dims``)."""
-    if not keepdim and ndim:
-        for d in sorted(dims):
-            t = t.unsqueeze(d)
-    return t
-
-
 def _scale_grad_by_count(grad, self, result, dims, keepdim):
     """PyTorch's ``amax``/``amin`` derivative: ``grad / count * mask`` over the elements equal
     to the result (so a slice whose result is nan gets nan everywhere, as in PyTorch)."""
-    mask = self == _restore_reduced(result, self.ndim, dims, keepdim)
+    mask = self == restore_reduced(result, self.ndim, dims, keepdim)
     count = mask.sum(dims, keepdim=True)
-    return _restore_reduced(grad, self.ndim, dims, keepdim) / count * mask
+    return restore_reduced(grad, self.ndim, dims, keepdim) / count * mask
 
 
 def _empty_check(input, name, dims):

@@ -245,17 +245,9 @@ def _version_error(t, version: int, node) -> RuntimeError:
                 "its gradient, with ember.autograd.set_detect_anomaly(True, check_nan=False).")
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: [{_type_string(t)} {list(t.shape)}]{where} is at version "
+        f"inplace operation: [{t.type()} {list(t.shape)}]{where} is at version "
         f"{t._vc[0]}; expected version {version} instead. {hint}"
     )
-
-
-def _type_string(t) -> str:
-    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-             "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-             "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
-    prefix = "ember." if t._data.__class__.__module__ == "numpy" else "ember.cuda."
-    return prefix + names[t.dtype.name]
 
 
 class OpNode(Node):
@@ -396,17 +388,10 @@ class _SavedResult:
         self.owner = owner
 
     def unpack(self, node):
-        t = Bound.new(self.data)
-        t._rg = True
-        t._vc = self.counter
         owner = None if self.owner is None else self.owner()
         if owner is None:
-            t._grad_fn = node
-            t._output_nr = self.output_nr
-        else:
-            t._grad_fn = owner
-            t._output_nr = 0
-        return t
+            return _wrap_output(self.data, self.counter, node, self.output_nr)
+        return _wrap_output(self.data, self.counter, owner, 0)
 
 
 class NoGradView:

@@ -16,6 +16,7 @@ from ..autograd.forward_grad import AfterOp
 from ..autograd.grad_mode import GradMode
 from ..autograd.node import Node
 from ..backend import add_at, storage_offset
+from ..dtype import SCALAR_TYPE_NAMES
 from ._apply import unary
 from .dims import normalize_dim, normalize_dims
 from .forward_ad import view_tangent
@@ -169,12 +170,6 @@ def view(input, *shape):
     return view_apply(VIEW, input, {"shape": shape}, _view_to)
 
 
-# PyTorch's names for scalar types in messages ("view Float as Double").
-_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
-                      "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                      "uint8": "Byte", "bool": "Bool"}
-
-
 def view_dtype(input, dtype):
     """A view of ``input``'s memory read as ``dtype`` (PyTorch's ``view(dtype)``).
 
@@ -184,8 +179,8 @@ def view_dtype(input, dtype):
     x = input._data
     new = dtype.np
     if new.itemsize != x.itemsize:
-        what = (f"to view {_SCALAR_TYPE_NAMES[x.dtype.name]} as "
-                f"{_SCALAR_TYPE_NAMES[new.name]} (different element sizes)")
+        what = (f"to view {SCALAR_TYPE_NAMES[x.dtype.name]} as "
+                f"{SCALAR_TYPE_NAMES[new.name]} (different element sizes)")
         if x.ndim == 0:
             raise RuntimeError(f"self.dim() cannot be 0 {what}")
         ratio = max(new.itemsize, x.itemsize) // min(new.itemsize, x.itemsize)
@@ -360,7 +355,7 @@ def expand(input, *sizes):
     shape = input.shape
     if len(sizes) < len(shape):
         raise RuntimeError(
-            f"expand({_type_name(input)}{{{list(shape)}}}, size={list(sizes)}): the number of "
+            f"expand({input.type()}{{{list(shape)}}}, size={list(sizes)}): the number of "
             "sizes provided (" + str(len(sizes)) + ") must be greater or equal to the number "
             "of dimensions in the tensor (" + str(len(shape)) + ")"
         )
@@ -391,16 +386,6 @@ def expand(input, *sizes):
 
 def _expand_to(input, shape):
     return view_apply(EXPAND, input, {"shape": shape}, _expand_to)
-
-
-_TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                 "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-                 "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
-
-
-def _type_name(t) -> str:
-    prefix = "ember." if type(t._data) is np.ndarray else "ember.cuda."
-    return prefix + _TENSOR_TYPES[t.dtype.name]
 
 
 def _zeros_with(grad, shape):
