@@ -1,5 +1,7 @@
 """``ember.autograd``: reverse-mode automatic differentiation over a dynamic graph."""
 
+from importlib import import_module
+
 from . import anomaly_mode, engine, grad_mode, graph, node
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .api import backward, grad
@@ -19,14 +21,10 @@ __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
 
 
 def __getattr__(name):
-    # Function and functional need Tensor; load them on first use.
+    # Function, functional and forward_ad need Tensor; load them on first use. (Through
+    # import_module: ``from . import x`` would look ``x`` up here first, and recurse.)
     if name in ("Function", "FunctionCtx", "once_differentiable"):
-        from . import function
-        return getattr(function, name)
-    if name == "functional":
-        from . import functional
-        return functional
-    if name == "forward_ad":
-        from . import forward_ad
-        return forward_ad
+        return getattr(import_module(f"{__name__}.function"), name)
+    if name in ("functional", "forward_ad"):
+        return import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..dtype import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES
 from .engine import run_backward
 from .node import AccumulateGrad
 
@@ -40,19 +41,6 @@ def _grads_tuple(grads, n: int):
     return tuple(grads)[:n]
 
 
-# How PyTorch's message names a dtype: the C++ type of the gradient, the ScalarType of the
-# tensor.
-_CPP_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half",
-             "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
-             "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-             "bool": "bool", "complex64": "c10::complex<float>",
-             "complex128": "c10::complex<double>"}
-_SCALAR_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half",
-                "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short",
-                "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
-                "complex128": "ComplexDouble"}
-
-
 def check_assigned_grad(t, grad) -> None:
     """PyTorch's checks when ``t.grad = grad`` is assigned: a tensor, not ``t`` itself, of
     ``t``'s dtype, device and size."""
@@ -64,8 +52,8 @@ def check_assigned_grad(t, grad) -> None:
     if grad.dtype is not t.dtype:
         g, d = grad.dtype.name, t.dtype.name
         raise RuntimeError(
-            f"attempting to assign a gradient with dtype '{_CPP_TYPE.get(g, g)}' to a tensor "
-            f"with grad_dtype '{_SCALAR_TYPE.get(d, d)}'. The gradient must match the tensor's "
+            f"attempting to assign a gradient with dtype '{CPP_TYPE_NAMES[g]}' to a tensor "
+            f"with grad_dtype '{SCALAR_TYPE_NAMES[d]}'. The gradient must match the tensor's "
             "grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype "
             "attribute with a specific dtype, or None to allow any dtype. Set grad_dtype with "
             "caution. Diverging the dtypes of a tensor and its gradient may break downstream "

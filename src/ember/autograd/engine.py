@@ -90,7 +90,9 @@ def _discover(roots):
 
 
 def _needed_nodes(deps, roots, targets):
-    """Nodes from which some target node can be reached (the others need not run)."""
+    """``(needed, leading)``: ``leading``, the nodes from which some target node can be
+    reached (the others need not run); ``needed``, those and the targets (the nodes whose
+    incoming gradients are wanted)."""
     order = []
     remaining = dict(deps)
     stack = [n for n in dict.fromkeys(roots) if remaining[n] == 0]
@@ -103,13 +105,14 @@ def _needed_nodes(deps, roots, targets):
                 if remaining[child] == 0:
                     stack.append(child)
     needed = set(targets)
+    leading = set()
     for node in reversed(order):
-        if node not in needed:
-            for child, _ in node.next_functions:
-                if child in needed:
-                    needed.add(node)
-                    break
-    return needed
+        for child, _ in node.next_functions:
+            if child in needed:
+                needed.add(node)
+                leading.add(node)
+                break
+    return needed, leading
 
 
 def _fix_grad(g, meta, node, i):
@@ -206,7 +209,14 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
         targets = {edge[0] for edge in restrict}
     elif capture is not None and not accumulate:
         targets = set(capture_at)
-    needed = _needed_nodes(deps, root_nodes, targets) if targets is not None else None
+    needed = run = None
+    if targets is not None:
+        needed, run = _needed_nodes(deps, root_nodes, targets)
+        if restrict is not None:
+            # backward(inputs=...) runs the nodes of the inputs too (they get their .grad as
+            # the node's incoming gradient, and the node is released, as in PyTorch); grad()
+            # only captures what arrives there.
+            run = needed
 
     buffers = {}
     for (node, nr), g in zip(roots, root_grads):
@@ -252,10 +262,14 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
                 continue
 
             nexts = node.next_functions
-            if grads is None or (needed is not None and node not in needed) or (
-                    grads[0] is None and _all_none(grads)):
+            if run is not None and node not in run:
                 outs = None
+            elif (grads is None or grads[0] is None and _all_none(grads)) and \
+                    not node._apply_without_grads:
+                outs = _without_grads(node, grads, retain_graph)
             else:
+                if grads is None:
+                    grads = [None] * node._num_outputs
                 needs = None if needed is None else tuple(
                     e[0] is not None and e[0] in needed for e in nexts)
                 try:
@@ -313,6 +327,21 @@ def _all_none(grads) -> bool:
         if g is not None:
             return False
     return True
+
+
+def _without_grads(node, grads, retain_graph: bool):
+    """A node that no gradient reaches (all None) computes none, but, as in PyTorch, it
+    still runs: a declared op's node unpacks what it saved (raising if it was freed or
+    modified in place), its hooks see the Nones, and it is released. Returns None (no
+    gradients)."""
+    if node._op is not None and node._versions is not None:
+        node._unpack()
+    x = node._x
+    if x is not None and x.hooks is not None:
+        _post_hooks(node, [None] * len(node.next_functions),
+                    grads or [None] * node._num_outputs)
+    if not retain_graph:
+        node.release()
 
 
 def _before_node(node, grads, capture_at, captured):
@@ -387,9 +416,7 @@ def _check_hook_result(hook, old, new) -> None:
 def _run_tensor_pre_hooks(node, grads) -> None:
     for nr, hooks in node._tensor_pre_hooks.items():
         for hook in list(hooks.values()):
-            if grads[nr] is None:
-                break
-            res = hook(grads[nr])
+            res = hook(grads[nr])  # None too, as PyTorch calls it
             if res is not None:
                 _check_hook_result(hook, grads[nr], res)
                 grads[nr] = res

@@ -15,7 +15,15 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from ..tensor import Tensor
-from .forward_grad import TANGENTS, ForwardAD, refresh, set_tangent, suspended, tangent_of
+from .forward_grad import (
+    OUTPUT_TANGENTS,
+    TANGENTS,
+    ForwardAD,
+    refresh,
+    set_tangent,
+    suspended,
+    tangent_of,
+)
 from .grad_mode import _ModeContext
 
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual",
@@ -42,6 +50,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
         raise RuntimeError("Dual level must be a positive number.")
     ForwardAD.level = -1
     TANGENTS.clear()
+    OUTPUT_TANGENTS.clear()
     refresh()
 
 

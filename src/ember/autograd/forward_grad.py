@@ -14,7 +14,8 @@ import weakref
 
 from .anomaly_mode import AnomalyMode
 
-__all__ = ["AfterOp", "ForwardAD", "TANGENTS", "tangent_of", "set_tangent", "refresh"]
+__all__ = ["AfterOp", "ForwardAD", "TANGENTS", "tangent_of", "set_tangent", "refresh",
+           "saved_output_tangent"]
 
 
 class AfterOp:
@@ -28,6 +29,10 @@ class ForwardAD:
 
 
 TANGENTS: dict[int, tuple] = {}  # id(tensor) -> (weakref to it, its tangent)
+# node -> {output_nr: tangent}: the tangents of the outputs of a node that saved its outputs
+# for backward, which it unpacks as new Tensors (PyTorch's saved variables keep the forward
+# gradient too). Weak: it lives as long as the graph.
+OUTPUT_TANGENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def refresh() -> None:
@@ -62,7 +67,17 @@ def set_tangent(t, tangent) -> None:
     tensor, as ``unpack_dual``'s primal)."""
     key = id(t)
     TANGENTS[key] = (weakref.ref(t, _forget(key)), tangent)
+    node = t._grad_fn
+    if node is not None and tangent is not None and node._saves_output():
+        OUTPUT_TANGENTS.setdefault(node, {})[t._output_nr] = tangent
     refresh()
+
+
+def saved_output_tangent(node, output_nr: int):
+    """The tangent of output ``output_nr`` of ``node`` (None if it has none), for the Tensor
+    that unpacks it from what the node saved."""
+    tangents = OUTPUT_TANGENTS.get(node)
+    return None if tangents is None else tangents.get(output_nr)
 
 
 class suspended:

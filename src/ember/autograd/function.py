@@ -15,7 +15,7 @@ import warnings
 from contextlib import nullcontext
 
 from .anomaly_mode import AnomalyMode, forward_trace
-from .forward_grad import AfterOp, set_tangent, suspended, tangent_of
+from .forward_grad import AfterOp, saved_output_tangent, set_tangent, suspended, tangent_of
 from .grad_mode import GradMode, check_savable, no_grad
 from .node import SECOND_BACKWARD, Node
 
@@ -82,6 +82,7 @@ class BackwardCFunction(Node, FunctionCtx):
     """The node (and ctx) of one call of a custom ``Function``."""
 
     _forward_cls: type
+    _apply_without_grads = True
 
     def __call__(self, *args, **kwargs):
         # As in PyTorch, a custom Function's node cannot be called like other nodes.
@@ -131,6 +132,9 @@ class BackwardCFunction(Node, FunctionCtx):
     def release(self) -> None:
         self._saved = None
 
+    def _saves_output(self) -> bool:
+        return any(type(entry) is _SavedOutput for entry in self.__dict__.get("_saved") or ())
+
     @property
     def saved_tensors(self) -> tuple:
         """The tensors given to ``save_for_backward``, checked for in-place changes."""
@@ -149,6 +153,9 @@ class BackwardCFunction(Node, FunctionCtx):
                 t._grad_fn = self
                 t._output_nr = entry.output_nr
                 t._vc = entry.counter
+                if AfterOp.on and (tangent := saved_output_tangent(self, t._output_nr)) \
+                        is not None:
+                    set_tangent(t, tangent)
                 if entry.counter[0] != entry.version:
                     raise _version_error(t, entry.version, self)
                 out.append(t)
@@ -315,14 +322,13 @@ def _apply(cls, setup: bool, args, kwargs):
     for t in dirty:
         if not any(t is o for o in outputs):
             raise RuntimeError(_DIRTY_NOT_RETURNED)
+    for t in dirty:
+        _bump(t)
     if not recording:
-        for t in dirty:
-            _bump(t)
         ctx.__dict__.pop("to_save", None)
-        if any(any(o is a for a in args) for o in outputs):
-            # Inputs returned as outputs come back as aliases that are out of the graph.
-            outputs = tuple(o.detach() if any(o is a for a in args) else o for o in outputs)
-            output = outputs if is_tuple else outputs[0]
+        outputs = tuple(_unrecorded(o, args, dirty) if isinstance(o, Tensor) else o
+                        for o in outputs)
+        output = outputs if is_tuple else outputs[0]
         _check_forward(cls, args, outputs)
         if dual:
             _run_jvp(cls, ctx, args, outputs)
@@ -399,15 +405,12 @@ def _wrap_outputs(ctx, args, outputs, dirty):
             wrapped.append(out)
             continue
         meta.append((out._data.shape, out._data.dtype, _device_of(out._data)))
-        is_input = any(out is a for a in args)
-        if any(out is t for t in dirty):
+        if any(out is t for t in non_diff) or out._data.dtype.kind not in "fc":
+            out = _unrecorded(out, args, dirty)
+        elif any(out is t for t in dirty):
             _mark_dirty(ctx, out, nr)
-        elif any(out is t for t in non_diff):
-            if is_input:
-                out = out.detach()
-            out._rg = False
-        elif out._data.dtype.kind in "fc":
-            if is_input:
+        else:
+            if any(out is a for a in args):
                 out = _alias(out)  # an unchanged input comes back as a view of it
             out._rg = True
             out._grad_fn = ctx
@@ -415,6 +418,26 @@ def _wrap_outputs(ctx, args, outputs, dirty):
         wrapped.append(out)
     ctx._output_meta = meta
     return tuple(wrapped)
+
+
+def _unrecorded(out, args, dirty):
+    """An output that takes no gradient (nothing was recorded, or it is non-differentiable),
+    as PyTorch returns it: an input that does not require grad comes back as a view of
+    itself (as itself if the forward modified it), one that does as a detached alias; any
+    other output that requires grad (a tensor the forward made with requires_grad) is
+    detached in place, unless it is a view (of an input that requires grad: as a view made
+    in no_grad mode, it still requires grad)."""
+    is_input = any(out is a for a in args)
+    if not out._rg:
+        if is_input and not any(out is t for t in dirty):
+            return _alias(out)
+        return out
+    if is_input:
+        return out.detach()
+    if out._base is None:
+        out._rg = False
+        out._grad_fn = None
+    return out
 
 
 def _alias(t):
@@ -428,7 +451,6 @@ def _mark_dirty(ctx, t, nr: int) -> None:
     base = t._base
     if t._rg and t._grad_fn is None and base is None:
         raise RuntimeError(_DIRTY_LEAF)
-    _bump(t)
     if base is None:
         t._rg = True
         t._grad_fn = ctx

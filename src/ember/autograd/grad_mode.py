@@ -12,10 +12,28 @@ __all__ = ["GradMode", "no_grad", "enable_grad", "set_grad_enabled", "inference_
 
 
 class GradMode:
-    """Process-wide switches read by every op on its hot path (plain class attributes)."""
+    """Process-wide switches read by every op on its hot path (plain class attributes).
+
+    ``enabled``: whether ops record a graph. In inference mode it stays False, as PyTorch's
+    inference mode records nothing whatever the grad mode; the grad mode that ``no_grad``,
+    ``enable_grad`` and ``set_grad_enabled`` set there (what ``is_grad_enabled`` reports)
+    is kept in ``requested`` instead, so ops pay nothing for the distinction.
+    """
 
     enabled = True
     inference = False
+    requested = False  # the grad mode inside inference mode
+
+
+def _grad_mode() -> bool:
+    return GradMode.requested if GradMode.inference else GradMode.enabled
+
+
+def _set_grad_mode(mode: bool) -> None:
+    if GradMode.inference:
+        GradMode.requested = mode
+    else:
+        GradMode.enabled = mode
 
 
 INFERENCE_SAVED_ERROR = (
@@ -58,8 +76,9 @@ def is_inference(input) -> bool:
 
 
 def is_grad_enabled() -> bool:
-    """Whether ops currently record the graph for backward."""
-    return GradMode.enabled
+    """Whether grad mode is on: ops record the graph for backward (except in inference
+    mode, where nothing is recorded)."""
+    return _grad_mode()
 
 
 def is_inference_mode_enabled() -> bool:
@@ -130,22 +149,22 @@ class no_grad(_ModeContext, metaclass=_BareDecoratable):
     """Context manager and decorator that turns graph recording off."""
 
     def __enter__(self) -> None:
-        self.prev = GradMode.enabled
-        GradMode.enabled = False
+        self.prev = _grad_mode()
+        _set_grad_mode(False)
 
     def __exit__(self, *exc) -> None:
-        GradMode.enabled = self.prev
+        _set_grad_mode(self.prev)
 
 
 class enable_grad(_ModeContext, metaclass=_BareDecoratable):
     """Context manager and decorator that turns graph recording on (inside ``no_grad``)."""
 
     def __enter__(self) -> None:
-        self.prev = GradMode.enabled
-        GradMode.enabled = True
+        self.prev = _grad_mode()
+        _set_grad_mode(True)
 
     def __exit__(self, *exc) -> None:
-        GradMode.enabled = self.prev
+        _set_grad_mode(self.prev)
 
 
 class set_grad_enabled(_ModeContext):
@@ -155,18 +174,18 @@ class set_grad_enabled(_ModeContext):
         if not isinstance(mode, bool):
             raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be "
                             f"bool, not {type(mode).__name__}")
-        self.prev = GradMode.enabled
+        self.prev = _grad_mode()
         self.mode = mode
-        GradMode.enabled = mode
+        _set_grad_mode(mode)
 
     def __enter__(self) -> None:
-        GradMode.enabled = self.mode
+        _set_grad_mode(self.mode)
 
     def __exit__(self, *exc) -> None:
-        GradMode.enabled = self.prev
+        _set_grad_mode(self.prev)
 
     def __call__(self, func):
-        GradMode.enabled = self.prev  # used as a decorator: __init__ must not leave it set
+        _set_grad_mode(self.prev)  # used as a decorator: __init__ must not leave it set
         return super().__call__(func)
 
     def clone(self):
@@ -183,12 +202,12 @@ class inference_mode(_ModeContext, metaclass=_BareDecoratable):
         self.mode = mode
 
     def __enter__(self) -> None:
-        self.prev = (GradMode.enabled, GradMode.inference)
-        GradMode.enabled = not self.mode
+        self.prev = (GradMode.enabled, GradMode.inference, GradMode.requested)
+        GradMode.enabled = GradMode.requested = not self.mode
         GradMode.inference = bool(self.mode)
 
     def __exit__(self, *exc) -> None:
-        GradMode.enabled, GradMode.inference = self.prev
+        GradMode.enabled, GradMode.inference, GradMode.requested = self.prev
 
     def clone(self):
         return inference_mode(self.mode)

@@ -18,6 +18,23 @@ SECOND_BACKWARD = (
 )
 
 
+class _Marker:
+    """A named marker: ``FREED`` in a saved slot whose tensor a node's ``release`` freed,
+    ``RELEASED`` as the ``_versions`` of a node after that (no versions left to check)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+FREED = _Marker("<freed>")
+RELEASED = _Marker("<released>")
+
+
 class _Extras:
     """A node's rarely used fields, kept out of the hot path (one slot, usually None)."""
 
@@ -61,6 +78,10 @@ class Node:
     # so that a plain backward from it needs no counting walk (``engine.run_backward``).
     # Set by ``ops.registry`` on the nodes of declared ops; False (do count) for the others.
     _tree = False
+    # Whether ``apply`` is called when no gradient reaches the node (all are None): only a
+    # custom Function's, whose ``backward`` PyTorch calls with zeros (or Nones). The others
+    # compute nothing then; the engine only runs their hooks and releases them.
+    _apply_without_grads = False
 
     _hooks = _extra_field("hooks")
     _pre_hooks = _extra_field("pre_hooks")
@@ -87,6 +108,10 @@ class Node:
 
     def release(self) -> None:
         """Free what the node saved for backward (after a backward without retain_graph)."""
+
+    def _saves_output(self) -> bool:
+        """Whether the node saved one of its outputs for backward."""
+        return False
 
     def __call__(self, *grad_outputs):
         needs = tuple(e[0] is not None for e in self.next_functions)

@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 from ..backend.threads import THRESHOLD as PARALLEL_MIN
-from .node import AccumulateGrad
+from .node import RELEASED, AccumulateGrad
 
 _ndarray = np.ndarray
 
@@ -58,8 +58,14 @@ def run_plain(ready, buffers, deps, tree: bool, retain_graph: bool, wrap) -> Non
                 (g := grads[0]).__class__ is _ndarray and g.size < PARALLEL_MIN and \
                 op.array_backward is not None:
             outs = op.array_backward(node, g)
-            if not retain_graph and op.saved:
-                node._saved = None
+            if not retain_graph:
+                freed = op.freed
+                if freed is not None:  # every saved value is a tensor: ``release`` in line
+                    node._saved = freed
+                    node._versions = RELEASED
+                    node._out = None
+                elif op.release is not None:
+                    op.release(node)  # frees what holds a tensor, keeps the rest
         elif node._x is not None:
             outs = _tensor_node(node, grads, retain_graph, wrap, hooks=True)
             if node.__class__ is AccumulateGrad:
@@ -71,8 +77,6 @@ def run_plain(ready, buffers, deps, tree: bool, retain_graph: bool, wrap) -> Non
                 if variable is not None:
                     _accumulate(variable, grads[0], grads)
             continue
-        elif grads is None or (grads[0] is None and _all_none(grads)):
-            outs = None
         else:
             outs = _tensor_node(node, grads, retain_graph, wrap)
         if outs is None:
@@ -130,7 +134,7 @@ def run_plain(ready, buffers, deps, tree: bool, retain_graph: bool, wrap) -> Non
 def _tensor_node(node, grads, retain_graph: bool, wrap, hooks: bool = False):
     """Run a node the Tensor way: its gradients wrapped, its results unwrapped."""
     from .engine import _accumulate as accumulate_tensor
-    from .engine import _before_node, run_post_accumulate_hooks
+    from .engine import _before_node, _without_grads, run_post_accumulate_hooks
     tensors = None if grads is None else [None if g is None else wrap(g) for g in grads]
     if hooks:
         tensors = _before_node(node, tensors, (), None)
@@ -143,7 +147,10 @@ def _tensor_node(node, grads, retain_graph: bool, wrap, hooks: bool = False):
                     run_post_accumulate_hooks(node, variable)
         return None
     if tensors is None or (tensors[0] is None and _all_none(tensors)):
-        return None
+        if not node._apply_without_grads:
+            return _without_grads(node, tensors, retain_graph)
+        if tensors is None:
+            tensors = [None] * node._num_outputs
     outs = node.apply(tensors, None)
     if hooks and node._x.hooks is not None:
         from .engine import _post_hooks

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import ops
 from ..creation import rand_like, zeros
+from ..dtype import SCALAR_TYPE_NAMES
 from ..ops import loss as _loss
 from ..ops._apply import apply, broadcast_error
 from ..ops.conv import conv1d, conv2d
@@ -20,11 +21,6 @@ from . import _reduction
 __all__ = ["linear", "relu", "sigmoid", "tanh", "dropout", "conv1d", "conv2d", "max_pool2d",
            "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "softmax", "log_softmax",
            "cross_entropy", "nll_loss", "mse_loss"]
-
-_DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                "bool": "Bool"}
-
 
 def _addmm_forward(bias, mat1, mat2):
     out = mat1 @ mat2
@@ -56,10 +52,12 @@ def _addmm(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
     if mat1.dtype is not mat2.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
-                           f"{_DTYPE_NAMES[mat1.dtype.name]} and {_DTYPE_NAMES[mat2.dtype.name]}")
+                           f"{SCALAR_TYPE_NAMES[mat1.dtype.name]} and "
+                           f"{SCALAR_TYPE_NAMES[mat2.dtype.name]}")
     if bias.dtype is not mat2.dtype:
         raise RuntimeError(f"self and mat2 must have the same dtype, but got "
-                           f"{_DTYPE_NAMES[bias.dtype.name]} and {_DTYPE_NAMES[mat2.dtype.name]}")
+                           f"{SCALAR_TYPE_NAMES[bias.dtype.name]} and "
+                           f"{SCALAR_TYPE_NAMES[mat2.dtype.name]}")
     if type(mat1._data) is not type(mat2._data) or type(bias._data) is not type(mat2._data):
         from ..ops._apply import device_error
         other = mat1 if type(mat1._data) is not type(mat2._data) else bias
@@ -130,7 +128,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
         return input.mul_(zero) if inplace else input * zero
     if not input.is_floating_point():
         raise RuntimeError("result type Float can't be cast to the desired output type "
-                           f"{_DTYPE_NAMES[input.dtype.name]}")
+                           f"{SCALAR_TYPE_NAMES[input.dtype.name]}")
     # Keep an element where a U(0, 1) draw falls below 1 - p: a Bernoulli(1 - p) mask.
     mask = (rand_like(input) < 1 - p).to(input.dtype).div_(1 - p)
     return input.mul_(mask) if inplace else input * mask

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import random as _random
 from ..backend import to_device
+from ..dtype import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES
 from ..ops.inplace import bump_version
 from ..tensor import Tensor
 
@@ -23,10 +24,6 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_"
 
 _LINEAR_GAIN_ONE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
                     "conv_transpose2d", "conv_transpose3d", "sigmoid")
-_FLOAT_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double"}
-_CPP_FLOAT_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double"}
-_DTYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                "uint8": "Byte", "bool": "Bool"}
 
 
 def _write(tensor: Tensor, values) -> Tensor:
@@ -42,7 +39,7 @@ def _write(tensor: Tensor, values) -> Tensor:
 def _check_float(tensor: Tensor, kernel: str) -> None:
     if not tensor.is_floating_point():
         raise NotImplementedError(
-            f'"{kernel}" not implemented for \'{_DTYPE_NAMES[tensor.dtype.name]}\'')
+            f'"{kernel}" not implemented for \'{SCALAR_TYPE_NAMES[tensor.dtype.name]}\'')
 
 
 def calculate_gain(nonlinearity: str, param: int | float | None = None) -> float:
@@ -95,13 +92,13 @@ def _check_uniform_bounds(tensor: Tensor, a: float, b: float) -> None:
     info = np.finfo(tensor._data.dtype)
     for bound, name in ((a, "from"), (b, "to")):
         if not float(info.min) <= bound <= float(info.max):
-            raise RuntimeError(f"{name} is out of bounds for {_CPP_FLOAT_NAMES[info.dtype.name]}")
+            raise RuntimeError(f"{name} is out of bounds for {CPP_TYPE_NAMES[info.dtype.name]}")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={a:g} > to={b:g}")
     if b - a > float(info.max):
         raise RuntimeError(
-            f"uniform_ expects to-from <= std::numeric_limits<{_FLOAT_NAMES[info.dtype.name]}>"
+            f"uniform_ expects to-from <= std::numeric_limits<{SCALAR_TYPE_NAMES[info.dtype.name]}>"
             f"::max(), but found to={b:g} and from={a:g} which result in to-from to exceed the "
             "limit")
 

@@ -19,8 +19,9 @@ from weakref import ref as _weakref
 import numpy as np
 
 from ..autograd.anomaly_mode import AnomalyMode, forward_trace
+from ..autograd.forward_grad import AfterOp, saved_output_tangent, set_tangent
 from ..autograd.grad_mode import check_savable
-from ..autograd.node import SECOND_BACKWARD, AccumulateGrad, Node
+from ..autograd.node import FREED, RELEASED, SECOND_BACKWARD, AccumulateGrad, Node
 
 
 class Bound:
@@ -35,7 +36,8 @@ class OpDef:
 
     __slots__ = ("name", "inputs", "forward", "formulas", "array_formulas", "array_backward",
                  "saved", "save_plan", "input_saves", "node_cls", "view", "num_outputs",
-                 "elementwise", "compute_bound", "num_edges", "record_scalar", "jvp")
+                 "elementwise", "compute_bound", "num_edges", "record_scalar", "jvp",
+                 "release", "freed")
 
     def __repr__(self) -> str:
         return f"OpDef({self.name})"
@@ -108,6 +110,7 @@ def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str |
     op.saved = tuple(src for _, src in saved.values())
     if op.saved == _RESULT_ONLY:
         op.saved = _RESULT_ONLY  # the one object ``record_unary`` looks for
+    op.release, op.freed = compile_release(op)
     op.array_backward = compile_array_backward(op) if on_arrays else None
     # What record() walks: each saved value with the inputs that need it, so a value only
     # the formula of a non-differentiable input reads is never saved (as in PyTorch).
@@ -123,6 +126,66 @@ def defop(name: str, *, inputs=("self",), forward, derivatives=None, node: str |
     op.node_cls = type(node_name, (OpNode,), body)
     op.record_scalar = compile_record_scalar(op) if len(inputs) == 2 else None
     return op
+
+
+def compile_release(op: OpDef):
+    """``op.release(node)``: what a node frees after a backward pass without retain_graph.
+
+    As in PyTorch, the saved tensors (its ``SavedVariable``s), not sizes, dims or scalars: an
+    input with an edge (a Tensor, or a Python number that PyTorch wraps as a tensor) and an
+    output; an input without an edge (a Scalar in PyTorch's schema, or a Tensor such as
+    ``where``'s condition) and an attribute (index or weight arrays) if it holds a tensor.
+    A node that freed any is marked released, and running it again raises PyTorch's error
+    (PyTorch's nodes unpack every saved tensor before they compute any gradient); one that
+    saved no tensor stays usable. Written out per op, as ``compile_array_backward`` is.
+
+    Returns ``(release, freed)``: ``release`` is None for an op that never saves a tensor;
+    ``freed`` is the saved values after release where they are the same for every node
+    (every slot holds a tensor, and every formula reads one, so each node saved one; a
+    slot it did not save reads as None all the same, see ``_saved_value``), so the engine
+    can release in line; else None."""
+    items = []
+    code = ["def release(node):",
+            "    saved = node._saved",
+            "    freed = False"]
+    always = maybe = 0
+    for i, (kind, where) in enumerate(op.saved):
+        items.append(f"v{i}")
+        code.append(f"    v{i} = saved[{i}]")
+        if kind == _RESULT or (kind == _INPUT and where < op.num_edges):
+            test = f"v{i} is not None"
+            always += 1
+        elif kind == _SHAPE:
+            continue
+        else:  # an input without an edge (a Python number or a Tensor), or an attribute
+            test = f"v{i}.__class__ not in PLAIN and holds_tensor(v{i})"
+            maybe += 1
+        code += [f"    if {test}:",
+                 f"        v{i} = FREED",
+                 "        freed = True"]
+    if not always and not maybe:
+        return None, None
+    code += ["    if freed:",
+             f"        node._saved = ({''.join(x + ', ' for x in items)})",
+             "        node._versions = RELEASED"]
+    if (_RESULT, 0) in op.saved:
+        code.append("        node._out = None  # the output's array")
+    env = {"FREED": FREED, "RELEASED": RELEASED, "holds_tensor": _holds_tensor,
+           "PLAIN": _PLAIN}
+    exec("\n".join(code), env)  # noqa: S102 (code built above from the declaration)
+    every = always == len(op.saved) and all(f is None or f[2] for f in op.formulas)
+    return env["release"], (FREED,) * len(op.saved) if every else None
+
+
+def _holds_tensor(value) -> bool:
+    """Whether a saved input or attribute is (or holds) a tensor or an array."""
+    cls = value.__class__
+    if cls in _PLAIN:
+        return False
+    if cls is tuple or cls is list:
+        return any(_holds_tensor(v) for v in value)
+    return isinstance(value, Bound.Tensor) or (hasattr(value, "__array__") and
+                                               hasattr(value, "shape"))
 
 
 def _array_formulas(name, inputs, on_arrays, derivatives, saved):
@@ -159,22 +222,25 @@ def compile_array_backward(op: OpDef):
     once rather than at every call."""
     code = ["def array_backward(node, g):",
             "    saved = node._saved",
-            "    if saved is None:",
-            "        raise RuntimeError(SECOND_BACKWARD)",
             "    versions = node._versions",
-            "    if versions is not None:"]
+            "    if versions is not None:",
+            "        if versions is RELEASED:",
+            "            raise RuntimeError(SECOND_BACKWARD)"]
     if op.saved is _RESULT_ONLY:
-        code += ["        if node._out[1][0] != versions[0][1]:",
+        code += ["        elif node._out[1][0] != versions[0][1]:",
                  "            node._unpack()  # raises, naming the tensor"]
     elif all(kind == _INPUT for kind, _ in op.saved):
         # Only input Tensors carry versions here: their counters, checked in line.
-        code += ["        for i, version in versions:",
-                 "            if saved[i]._vc[0] != version:",
-                 "                node._unpack()  # raises, naming the tensor"]
+        code += ["        else:",
+                 "            for i, version in versions:",
+                 "                if saved[i]._vc[0] != version:",
+                 "                    node._unpack()  # raises, naming the tensor"]
     else:
-        code += ["        node._check_versions(saved)"]
+        code += ["        else:",
+                 "            node._check_versions(saved)"]
     code.append("    e = node.next_functions")
-    env = {"SECOND_BACKWARD": SECOND_BACKWARD, "ndarray": _ndarray, "coerce": _coerce}
+    env = {"RELEASED": RELEASED, "SECOND_BACKWARD": SECOND_BACKWARD, "ndarray": _ndarray,
+           "coerce": _coerce}
     results = []
     for k, formula in enumerate(op.array_formulas):
         if formula is None:
@@ -260,18 +326,24 @@ class OpNode(Node):
         raise TypeError("nodes are created by ops")
 
     def release(self) -> None:
-        if self._saved is not None and self._op.saved:
-            self._saved = None
+        """Free the saved tensors, as PyTorch frees a node's ``SavedVariable``s; sizes, dims
+        and scalars stay (``compile_release``)."""
+        release = self._op.release
+        if release is not None:
+            release(self)
+
+    def _saves_output(self) -> bool:
+        return any(kind == _RESULT for kind, _ in self._op.saved)
 
     def _unpack(self):
         """The saved values, with saved outputs re-wrapped; raises if any was changed in
-        place since it was saved, or if the node was already released."""
+        place since it was saved, or if the node freed its saved tensors (``release``)."""
         saved = self._saved
-        if saved is None:
-            raise RuntimeError(SECOND_BACKWARD)
         versions = self._versions
         if versions is None:
             return saved
+        if versions is RELEASED:
+            raise RuntimeError(SECOND_BACKWARD)
         values = saved  # copied only if an output must be re-wrapped
         for i, version in versions:
             v = saved[i]
@@ -295,8 +367,8 @@ class OpNode(Node):
     def apply(self, grad_outputs, needs):
         op = self._op
         values = self._saved
-        if self._versions is not None or values is None:
-            values = self._unpack()
+        if self._versions is not None:
+            values = self._unpack()  # raises if released
         grad = grad_outputs[0] if op.num_outputs == 1 else grad_outputs
         out = []
         edges = self.next_functions
@@ -336,25 +408,58 @@ class OpNode(Node):
         return tuple(v for v in self._unpack() if isinstance(v, Bound.Tensor))
 
     def __getattr__(self, name):
-        # PyTorch exposes saved values as ``_saved_<name>``; so do we.
+        # PyTorch exposes saved values as ``_saved_<name>``: inputs and outputs as Tensors (a
+        # Python number given for a Tensor input as PyTorch's wrapped 0-d tensor), an input's
+        # shape as ``_saved_<input>_sym_sizes``, attributes as they are. A freed tensor raises.
         if name.startswith("_saved_"):
             key = name[7:]
-            op = type(self)._op
+            op = self._op
             for i, (kind, where) in enumerate(op.saved):
-                if (kind == _INPUT and op.inputs[where] == key) or \
-                        (kind == _ATTR and where == key) or \
-                        (kind == _RESULT and key == ("result" if where == 0 else f"result{where}")):
-                    return self._unpack()[i]
+                if kind == _INPUT:
+                    found = op.inputs[where] == key
+                elif kind == _SHAPE:
+                    found = f"{op.inputs[where]}_sym_sizes" == key
+                elif kind == _RESULT:
+                    found = key == ("result" if where == 0 else f"result{where}")
+                else:
+                    found = where == key
+                if found:
+                    return self._saved_value(i, kind, where)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def _saves(self, i: int) -> bool:
+        """Whether the node saved slot ``i``: the formula of an input with an edge reads it."""
+        edges = self.next_functions
+        return any(f is not None and i in f[1] and edges[k][0] is not None
+                   for k, f in enumerate(self._op.formulas))
+
+    def _saved_value(self, i: int, kind: int, where):
+        value = self._saved[i]
+        if value is FREED:
+            if not self._saves(i):
+                return None  # never saved: no input whose formula reads it takes a gradient
+            raise RuntimeError(SECOND_BACKWARD)
+        if kind == _SHAPE:
+            return tuple(value)
+        if kind == _INPUT and where < self._op.num_edges and value.__class__ in _NUMBERS:
+            return Bound.new(np.asarray(value, _WRAPPED_DTYPES[value.__class__]))
+        if self._versions is RELEASED or kind == _ATTR:
+            return value
+        return self._unpack()[i]
 
 
 def _wrap_output(data, counter, node, nr):
-    """An output saved by its own node, as a Tensor whose grad_fn is that node."""
+    """An output saved by its own node, as a Tensor whose grad_fn is that node (and, in
+    forward-mode AD, the output's tangent)."""
     t = Bound.new(data)
     t._rg = True
     t._grad_fn = node
     t._output_nr = nr
     t._vc = counter
+    if AfterOp.on:
+        tangent = saved_output_tangent(node, nr)
+        if tangent is not None:
+            set_tangent(t, tangent)
     return t
 
 
@@ -717,6 +822,9 @@ def _save(node, op, inputs, outputs, attrs, needed: int) -> None:
 
 
 _NOTHING_SAVED = ()
+_NUMBERS = frozenset((int, float, bool))
+_PLAIN = _NUMBERS | {str, type(None)}  # saved values that are never tensors
+_WRAPPED_DTYPES = {float: np.float64, int: np.int64, bool: np.bool_}  # PyTorch's wrapped numbers
 _RESULT_ONLY = ((_RESULT, 0),)
 _SAVED_OUT = (_OUT,)
 _AT_VERSION_0 = ((0, 0),)
