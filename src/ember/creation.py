@@ -99,6 +99,8 @@ def _sizes(data) -> list:
                 return sizes
             obj = obj[0]
         elif isinstance(obj, np.ndarray):
+            if obj.ndim == 0 and sizes:  # PyTorch takes the length of each first element
+                raise TypeError("len() of unsized object")
             sizes.extend(obj.shape)
             return sizes
         elif isinstance(obj, str):
@@ -110,13 +112,14 @@ def _sizes(data) -> list:
 class _Scan:
     """What a walk over nested data found: element dtypes, tensors, misplaced sequences."""
 
-    __slots__ = ("dtypes", "has_tensors", "bad_leaf", "ints")
+    __slots__ = ("dtypes", "has_tensors", "bad_leaf", "ints", "numpy_bool")
 
     def __init__(self) -> None:
         self.dtypes = set()
         self.has_tensors = False
         self.bad_leaf = None
         self.ints = []  # the extremes of the Python ints seen
+        self.numpy_bool = False  # a NumPy bool scalar, which PyTorch cannot read as an int
 
 
 def _walk(obj, sizes, dim: int, scan: _Scan) -> None:
@@ -161,6 +164,8 @@ def _walk(obj, sizes, dim: int, scan: _Scan) -> None:
             raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
         if isinstance(x, Tensor):
             scan.has_tensors = True
+        elif isinstance(x, np.bool_):
+            scan.numpy_bool = True
         elif type(x) is int:
             scan.ints.append(x)
         scan.dtypes.add(d)
@@ -207,6 +212,8 @@ def _from_sequence(data, dt: dtype | None) -> np.ndarray:
     if not target.is_floating_point and scan.ints and \
             (builtins.max(scan.ints) >= (1 << 63) or builtins.min(scan.ints) < -(1 << 63)):
         raise ValueError("Overflow when unpacking long long")
+    if scan.numpy_bool and target is not bool_ and not target.is_floating_point:
+        raise TypeError("'numpy.bool' object cannot be interpreted as an integer")
     if scan.bad_leaf is not None:
         if target.is_floating_point:
             raise TypeError(f"must be real number, not {scan.bad_leaf}")
@@ -617,41 +624,64 @@ def _float_dtype(dt: dtype, kernel: str) -> dtype:
     return dt
 
 
+def _got(*args, **kwargs) -> str:
+    """The type names of the given arguments, as PyTorch's argument errors list them."""
+    names = [type(a).__name__ for a in args]
+    names += [f"{k}={type(v).__name__}" for k, v in kwargs.items() if v is not None]
+    return ", ".join(names)
+
+
 def rand(*args, size=None, generator=None, out=None, dtype: dtype | None = None, layout=None,
          device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Random numbers drawn uniformly from [0, 1), of the shape given by ``size``."""
+    rng = _random.rng_of(generator, "rand", _got(*args, size=size))
     shape = _size("rand", args if size is None else (size,))
     dt = _float_dtype(dtype or _Default.dtype, "check_uniform_bounds")
-    arr = _random.rng_of(generator).random(shape, dtype=np.float64).astype(dt.np)
+    arr = rng.random(shape, dtype=np.float64).astype(dt.np)
     return _finish(arr, _device(device), requires_grad)
 
 
 def randn(*args, size=None, generator=None, out=None, dtype: dtype | None = None, layout=None,
           device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Random numbers from the standard normal distribution, of the shape ``size``."""
+    rng = _random.rng_of(generator, "randn", _got(*args, size=size))
     shape = _size("randn", args if size is None else (size,))
     dt = _float_dtype(dtype or _Default.dtype, "normal_kernel_cpu")
-    arr = _random.rng_of(generator).standard_normal(shape).astype(dt.np)
+    arr = rng.standard_normal(shape).astype(dt.np)
     return _finish(arr, _device(device), requires_grad)
 
 
+class _NoLow:
+    """``randint``'s default ``low``: told apart from a ``low`` that was given."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "0"
+
+
+_NO_LOW = _NoLow()
 _RANDINT_C_NAMES = {"uint8": "unsigned char", "int8": "signed char", "int16": "short",
                     "int32": "int", "int64": "long", "bool": "bool"}
 
 
-def randint(low=0, high=None, size=None, *, generator=None, out=None,
+def randint(low=_NO_LOW, high=None, size=None, *, generator=None, out=None,
             dtype: dtype | None = None, layout=None, device=None,
             requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Random integers drawn uniformly from [``low``, ``high``); ``randint(high, size)``
     starts at 0. The dtype defaults to int64."""
+    given = [a for a in (low, high, size) if a is not None and a is not _NO_LOW]
     short_form = size is None or high is None  # randint(high, size)
     if size is None:
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
-    if high is None or size is None:
-        got = ", ".join(type(a).__name__ for a in (low, high) if a is not None)
-        raise TypeError(f"randint() received an invalid combination of arguments - got ({got})")
+    elif low is _NO_LOW:  # randint(high=..., size=...)
+        low = 0
+    if high is None or size is None or high is _NO_LOW:
+        raise TypeError(f"randint() received an invalid combination of arguments - got "
+                        f"({_got(*given)})")
+    rng = _random.rng_of(generator, "randint", _got(*given))
     if short_form:
         if _as_int(high) is None:
             raise TypeError(f"randint(): argument 'high' (position 1) must be int, not "
@@ -678,13 +708,14 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None,
             raise RuntimeError(f"from is out of bounds for {_RANDINT_C_NAMES[dt.name]}")
         if not lo <= high - 1 <= hi:
             raise RuntimeError(f"to - 1 is out of bounds for {_RANDINT_C_NAMES[dt.name]}")
-    arr = _random.rng_of(generator).integers(low, high, shape, dtype=np.int64).astype(dt.np)
+    arr = rng.integers(low, high, shape, dtype=np.int64).astype(dt.np)
     return _finish(arr, _device(device), requires_grad)
 
 
 def randperm(n: int, *, generator=None, out=None, dtype: dtype | None = None, layout=None,
              device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A random permutation of the integers ``0 .. n - 1`` (int64 unless ``dtype``)."""
+    rng = _random.rng_of(generator, "randperm", _got(n))
     if _as_int(n) is None:
         raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not "
                         f"{type(n).__name__}")
@@ -697,7 +728,7 @@ def randperm(n: int, *, generator=None, out=None, dtype: dtype | None = None, la
             n - 1 > np.iinfo(dt.np).max:
         raise RuntimeError(f"value cannot be converted to type {OVERFLOW_TYPE_NAMES[dt.name]} "
                            "without overflow")
-    arr = _random.rng_of(generator).permutation(builtins.int(n)).astype(dt.np)
+    arr = rng.permutation(builtins.int(n)).astype(dt.np)
     return _finish(arr, _device(device), requires_grad)
 
 
@@ -709,7 +740,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None,
     Either may be a tensor (the result takes their broadcast shape, and gradients flow to
     them); with two numbers, ``size`` gives the shape.
     """
-    rng = _random.rng_of(generator)
+    rng = _random.rng_of(generator, "normal", _got(mean, std, *(() if size is None else (size,))))
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         if size is not None:  # no overload takes a tensor and a size
             raise TypeError(f"normal() received an invalid combination of arguments - got "

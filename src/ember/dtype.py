@@ -90,7 +90,7 @@ def from_numpy_dtype(np_dtype) -> dtype:
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).name}. The only "
             "supported types are: float64, float32, float16, int64, int32, int16, int8, "
-            "uint8, and bool."
+            "uint8, and bool (ember has no uint16, uint32, uint64 or complex dtypes)."
         ) from None
 
 

@@ -95,5 +95,17 @@ def set_rng_state(new_state) -> None:
     default_generator.set_state(new_state)
 
 
-def rng_of(generator) -> np.random.Generator:
-    return (generator or default_generator).rng
+def rng_of(generator, name: str = "", got: str = "") -> np.random.Generator:
+    """The NumPy generator behind ``generator`` (the default one for None). Anything but an
+    ``ember.Generator`` raises PyTorch's TypeError: for op ``name`` called with arguments
+    ``got`` (their type names), "received an invalid combination of arguments"."""
+    if generator is None:
+        return default_generator._rng
+    if isinstance(generator, Generator):
+        return generator._rng
+    what = type(generator).__name__
+    if got:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"({got}, generator={what})")
+    prefix = f"{name}(): " if name else ""
+    raise TypeError(f"{prefix}argument 'generator' must be ember.Generator, not {what}")

@@ -29,8 +29,15 @@ from .ops.inplace import (
     inplace_binary,
     move_retain_grad,
 )
+from .ops.reduction import UNSET as _UNSET
 from .ops.registry import Bound, edge_of, record
-from .ops.shape import from_multi_view, multi_view_error, regenerate_grad_fn, view_dtype
+from .ops.shape import (
+    empty_layout,
+    from_multi_view,
+    multi_view_error,
+    regenerate_grad_fn,
+    view_dtype,
+)
 from .size import Size
 
 _new_object = object.__new__
@@ -92,10 +99,7 @@ class Tensor:
         """The shape as ``ember.Size``, or the size of dim ``dim``."""
         if dim is None:
             return _size_of(self._data.shape)
-        if not isinstance(dim, int):
-            raise TypeError(f"size(): argument 'dim' (position 1) must be int, not "
-                            f"{type(dim).__name__}")
-        return self._data.shape[ops.dims.normalize_dim(dim, self._data.ndim)]
+        return self._data.shape[_dim_of(self, "size", dim)]
 
     @property
     def dtype(self) -> dtype:
@@ -135,8 +139,13 @@ class Tensor:
         return int(self._data.nbytes)
 
     def stride(self, dim: int | None = None):
-        strides = tuple(s // self._data.itemsize for s in self._data.strides)
-        return strides if dim is None else strides[ops.dims.normalize_dim(dim, self.ndim)]
+        """The step in elements between neighbours along each dim (or dim ``dim``)."""
+        x = self._data
+        if x.size:
+            strides = tuple(s // x.itemsize for s in x.strides)
+        else:  # NumPy's are zeros; PyTorch's follow from the base and the view chain
+            strides = empty_layout(self)[0]
+        return strides if dim is None else strides[_dim_of(self, "stride", dim)]
 
     def is_contiguous(self, memory_format=None) -> bool:
         return bool(self._data.flags.c_contiguous)
@@ -258,6 +267,12 @@ class Tensor:
                                "tensor.detach().numpy() instead.")
         arr = as_host(self._data)
         return arr if dtype is None else arr.astype(dtype)
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        # A NumPy function of a tensor (``np.exp(t)``, ``t @ ndarray``) returns a tensor, as
+        # in PyTorch, where ember has the result's dtype.
+        array = np.asarray(array)
+        return Tensor._make(array) if array.dtype in FROM_NUMPY else array
 
     def to(self, *args, **kwargs) -> Tensor:
         """Convert to a dtype and/or move to a device: ``to(dtype)``, ``to(device)``,
@@ -386,6 +401,8 @@ class Tensor:
 
     def storage_offset(self) -> int:
         """Where this tensor starts in the memory it shares, in elements."""
+        if not self._data.size:  # NumPy does not move the pointer for an empty slice
+            return empty_layout(self)[1]
         return storage_offset(self._data) // self._data.itemsize
 
     def detach(self) -> Tensor:
@@ -636,8 +653,10 @@ class Tensor:
         return P.pow(base, self)
 
     def __matmul__(self, other):
-        if not isinstance(other, (Tensor, np.ndarray)):
-            return NotImplemented  # Python's "unsupported operand type(s) for @", as torch
+        if not isinstance(other, Tensor):
+            # Python's "unsupported operand type(s) for @", as torch; a NumPy array's own
+            # ``__rmatmul__`` computes it and ``__array_wrap__`` makes it a tensor
+            return NotImplemented
         return ops.matmul(self, other)
 
     def __rmatmul__(self, other):
@@ -671,22 +690,22 @@ class Tensor:
     __rxor__ = __xor__
 
     def __eq__(self, other):
-        return P.eq(self, other)
+        return P.eq_operator(self, other)
 
     def __ne__(self, other):
-        return P.ne(self, other)
+        return P.ne_operator(self, other)
 
     def __lt__(self, other):
-        return P.lt(self, other)
+        return P.lt_operator(self, other)
 
     def __le__(self, other):
-        return P.le(self, other)
+        return P.le_operator(self, other)
 
     def __gt__(self, other):
-        return P.gt(self, other)
+        return P.gt_operator(self, other)
 
     def __ge__(self, other):
-        return P.ge(self, other)
+        return P.ge_operator(self, other)
 
     # ---- in-place operators ---------------------------------------------------------------
     def __iadd__(self, other):
@@ -811,6 +830,9 @@ class Tensor:
     def floor_divide_(self, other):
         return P.promoted_inplace(self, P.floor_divide, other)
 
+    def fmod_(self, other):
+        return P.promoted_inplace(self, P.fmod, other)
+
     # ---- math methods ---------------------------------------------------------------------
     def add(self, other, *, alpha=1):
         return P.add(self, other, alpha=alpha)
@@ -821,7 +843,10 @@ class Tensor:
     subtract = sub
 
     def mul(self, other):
-        return binary(P.MUL, self, other)
+        out = binary(P.MUL, self, other)
+        if out is NotImplemented:
+            raise P.not_tensor("mul", "other", 2, other)
+        return out
 
     multiply = mul
 
@@ -836,6 +861,9 @@ class Tensor:
 
     def remainder(self, other):
         return P.remainder(self, other)
+
+    def fmod(self, other):
+        return P.fmod(self, other)
 
     def pow(self, exponent):
         return P.pow(self, exponent)
@@ -987,22 +1015,23 @@ class Tensor:
         return Tensor._make(np.stack(idx, axis=1).astype(np.int64))
 
     # ---- reductions -----------------------------------------------------------------------
-    def sum(self, dim=None, keepdim: bool = False, *, dtype=None):
+    # ``_UNSET``: PyTorch tells an argument that was not given from one given as None.
+    def sum(self, dim=_UNSET, keepdim=_UNSET, *, dtype=None):
         return ops.sum(self, dim, keepdim, dtype=dtype)
 
-    def mean(self, dim=None, keepdim: bool = False, *, dtype=None):
+    def mean(self, dim=_UNSET, keepdim=_UNSET, *, dtype=None):
         return ops.mean(self, dim, keepdim, dtype=dtype)
 
-    def prod(self, dim=None, keepdim: bool = False, *, dtype=None):
+    def prod(self, dim=_UNSET, keepdim=_UNSET, *, dtype=None):
         return ops.prod(self, dim, keepdim, dtype=dtype)
 
     def prod_dims(self, dims, keepdim: bool = False):
         return ops.reduction.prod_dims(self, dims, keepdim)
 
-    def max(self, dim=None, keepdim: bool = False, *, other=None):
+    def max(self, dim=_UNSET, keepdim=_UNSET, *, other=None):
         return ops.max(self, dim, keepdim, other=other)
 
-    def min(self, dim=None, keepdim: bool = False, *, other=None):
+    def min(self, dim=_UNSET, keepdim=_UNSET, *, other=None):
         return ops.min(self, dim, keepdim, other=other)
 
     def amax(self, dim=(), keepdim: bool = False):
@@ -1124,6 +1153,13 @@ class Tensor:
 
     moveaxis = movedim
 
+    def flip(self, *dims):
+        """A copy with the order of the elements reversed along ``dims``."""
+        if not dims:
+            raise TypeError('flip() missing 1 required positional arguments: "dims"')
+        return ops.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int)
+                        else dims)
+
     def ravel(self):
         """All elements as one dim: a view of ``contiguous()``, as in PyTorch."""
         return ops.view(ops.contiguous(self), -1)
@@ -1173,6 +1209,19 @@ def _warn_T_once(ndim: int) -> None:
                "to reverse the dimensions of a tensor.")
     import warnings
     warnings.warn(msg, UserWarning, stacklevel=3)
+
+
+def _dim_of(t, name: str, dim) -> int:
+    """``dim`` of ``size(dim)``/``stride(dim)`` as a non-negative index, with PyTorch's
+    errors (a 0-d tensor has no dim to ask about)."""
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        if not isinstance(dim, np.integer):
+            raise TypeError(f"{name}(): argument 'dim' (position 1) must be int, not "
+                            f"{type(dim).__name__}")
+        dim = int(dim)
+    if not t._data.ndim:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return ops.dims.normalize_dim(dim, t._data.ndim)
 
 
 def _check_other(name: str, other) -> None:

@@ -19,7 +19,7 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)"
 
 __all__ = ["np", "cupy", "add_at", "cuda_available", "array_module", "array_device", "to_device",
            "device_count", "cuda_version", "cudnn_version", "as_host", "data_ptr",
-           "storage_root", "storage_offset", "cuda_index", "on_device"]
+           "storage_root", "storage_offset", "cuda_index", "on_device", "as_strided"]
 
 
 class _Cupy:
@@ -125,6 +125,13 @@ def storage_offset(arr) -> int:
     if type(arr) is np.ndarray:
         return data_ptr(arr) - data_ptr(storage_root(arr))
     return arr.data.ptr - arr.data.mem.ptr
+
+
+def as_strided(arr, shape, strides):
+    """A view of ``arr``'s memory with ``shape`` and ``strides`` (in bytes)."""
+    if type(arr) is np.ndarray:
+        return np.lib.stride_tricks.as_strided(arr, shape, strides)
+    return cupy().lib.stride_tricks.as_strided(arr, shape, strides)
 
 
 def as_host(arr) -> np.ndarray:

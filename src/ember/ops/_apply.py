@@ -6,6 +6,8 @@ array function, wraps the result and (when a graph is being built) makes one nod
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..autograd.anomaly_mode import AnomalyMode, user_frame
@@ -16,6 +18,7 @@ from ..backend.threads import THRESHOLD as _PARALLEL_MIN
 from ..backend.threads import elementwise as _parallel
 from ..dtype import _Default, result_type
 from .registry import Bound, record, record_binary, record_unary
+from .scalars import FAST_FLOATS
 from .scalars import SCALAR_ARRAYS as _SCALAR_ARRAYS
 from .scalars import scalar_array as _scalar_array
 
@@ -76,11 +79,28 @@ def _scalar_operand(ad, b, promote):
 
 
 _ndarray = np.ndarray
+_HALF = np.dtype(np.float16)
+# Ops whose float16 kernel in PyTorch takes a Python number at float precision (multiply
+# and the divisions); the others round the number to float16 first, as NumPy does.
+HALF_NUMBER_IN_FLOAT: set = set()
 
 
 def _wrap_int_scalar(ad, b):
     # NumPy refuses Python ints out of range for the array's dtype; PyTorch wraps them.
     return np.array(b).astype(ad.dtype)
+
+
+def numpy_scalar(b):
+    """NumPy scalar ``b`` as the Python number PyTorch reads it as in arithmetic: its value,
+    except that a NumPy bool reads as a float (``int8_tensor + np.True_`` is float32) and a
+    complex one as its real part, with NumPy's ComplexWarning."""
+    if isinstance(b, np.bool_):
+        return float(b)
+    if isinstance(b, np.complexfloating):
+        warnings.warn("Casting complex values to real discards the imaginary part",
+                      np.exceptions.ComplexWarning, stacklevel=4)
+        return float(b.real)
+    return b.item()
 
 
 def binary(op, a, b, promote: str = "default", attrs=None):
@@ -93,7 +113,7 @@ def binary(op, a, b, promote: str = "default", attrs=None):
         # A Python number with a float array: a cached 0-d array of the array's dtype.
         # (``scalar_operator`` repeats this fast path for the Tensor operators.)
         dt = ad.dtype
-        if dt.kind == "f" and ad.__class__ is _ndarray:
+        if dt in FAST_FLOATS and ad.__class__ is _ndarray:
             cache = _SCALAR_ARRAYS.get(dt)
             bd = cache.get(b) if cache is not None else None
             if bd is None:
@@ -108,6 +128,8 @@ def binary(op, a, b, promote: str = "default", attrs=None):
                 return result
         else:
             ad = _scalar_operand(ad, b, promote)
+            if ad.dtype == _HALF and op in HALF_NUMBER_IN_FLOAT:
+                return _half_with_number(op, a, ad, b, attrs)
             bd = b
         rg = a._rg
     elif cls is Bound.Tensor or isinstance(b, Bound.Tensor):
@@ -135,7 +157,7 @@ def binary(op, a, b, promote: str = "default", attrs=None):
         if cls is not bool:
             if not isinstance(b, np.generic):
                 return NotImplemented
-            b = b.item()  # NumPy scalars take part as Python scalars, as in PyTorch
+            b = numpy_scalar(b)  # NumPy scalars take part as Python scalars, as in PyTorch
             return binary(op, a, b, promote, attrs)
         ad = _scalar_operand(ad, b, promote)
         bd = b
@@ -173,7 +195,7 @@ def scalar_operator(op, promote: str = "default", fallback=None):
         if cls is float or cls is int:
             ad = a._data
             dt = ad.dtype
-            if dt.kind == "f" and ad.__class__ is _ndarray and ad.size < _PARALLEL_MIN:
+            if dt in FAST_FLOATS and ad.__class__ is _ndarray and ad.size < _PARALLEL_MIN:
                 cache = _SCALAR_ARRAYS.get(dt)
                 bd = cache.get(b) if cache is not None else None
                 if bd is None:
@@ -212,7 +234,7 @@ def rbinary(op, a, b):
     if type(b) not in (int, float, bool):
         if not isinstance(b, np.generic):
             return NotImplemented
-        b = b.item()
+        b = numpy_scalar(b)
     ad = _scalar_operand(a._data, b, "default")
     try:
         out = op.forward(ad, b)
@@ -226,6 +248,23 @@ def rbinary(op, a, b):
     return result
 
 
+def _half_with_number(op, a, ad, b, attrs):
+    """A float16 array ``ad`` (of ``a``) with a Python number, for the ops in
+    ``HALF_NUMBER_IN_FLOAT``: computed in float32 and rounded once, as PyTorch's kernels do
+    (so ``x * 2 ** 20`` is not ``x * inf``)."""
+    wide = np.float32(b)
+    out = op.forward(ad.astype(np.float32), wide) if attrs is None else \
+        op.forward(ad.astype(np.float32), wide, **attrs)
+    if out.dtype == np.float32:
+        out = out.astype(_HALF)
+    result = Bound.new(out)
+    if a._rg and GradMode.enabled:
+        record_binary(op, a, b, result, attrs)
+    if AfterOp.on:
+        after_op(op, (a, b), (result,), attrs)
+    return result
+
+
 def _parallel_pays(op, array) -> bool:
     """Whether a large ``array`` is worth splitting across the thread pool for ``op``."""
     return op.elementwise and (op.compute_bound or array.size >= _PARALLEL_MIN_MEMORY)
@@ -233,7 +272,11 @@ def _parallel_pays(op, array) -> bool:
 
 def unary(op, x, attrs=None):
     """Apply a one-input op; ``attrs`` are its keyword attributes."""
-    xd = x._data
+    try:
+        xd = x._data
+    except AttributeError:
+        from .pointwise import not_tensor
+        raise not_tensor(op.name, "input", 1, x) from None
     if xd.size >= _PARALLEL_MIN and _parallel_pays(op, xd):
         out = _parallel(op.forward, (xd,), attrs)  # large: in chunks on all cores
     else:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..dtype import dtype as DType
 from ..dtype import get_default_dtype
 from ._apply import apply, unary
 from .dims import normalize_dim, normalize_dims
-from .reduction import _type_name
-from .registry import defop
+from .pointwise import not_tensor, type_name
+from .reduction import _is_int, _type_name
+from .registry import Bound, defop
 
 __all__ = ["softmax", "log_softmax", "logsumexp"]
 
@@ -28,8 +30,19 @@ def _log_softmax_forward(x, dim: int):
         return np.zeros_like(x)
     if x.size == 0:
         return x.copy()
+    half = x.dtype == np.float16
+    if half:  # computed in float, as PyTorch's CPU kernels compute half precision
+        # (its last-dim kernels bit for bit; its others round at points that depend on
+        # the size of the dims after ``dim``, within an ulp of this)
+        x = x.astype(np.float32)
     shifted = x - np.max(x, axis=dim, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+    total = np.sum(np.exp(shifted), axis=dim, keepdims=True)
+    if not half:
+        return shifted - np.log(total)
+    if dim == x.ndim - 1:  # PyTorch's last-dim kernel keeps the sum and its log in half
+        total = total.astype(np.float16).astype(np.float32)
+        return (shifted - np.log(total).astype(np.float16)).astype(np.float16)
+    return (shifted - np.log(total)).astype(np.float16)
 
 
 def _softmax_forward(x, dim: int):
@@ -37,9 +50,12 @@ def _softmax_forward(x, dim: int):
         return np.ones_like(x)
     if x.size == 0:
         return x.copy()
+    half = x.dtype == np.float16
+    if half:  # computed in float, as PyTorch's CPU kernels compute half precision
+        x = x.astype(np.float32)
     e = np.exp(x - np.max(x, axis=dim, keepdims=True))
     e /= np.sum(e, axis=dim, keepdims=True)
-    return e
+    return e.astype(np.float16) if half else e
 
 
 def _log_softmax_backward_array(grad, output, dim: int):
@@ -89,7 +105,15 @@ SOFTMAX = defop("softmax", forward=_softmax_forward, derivatives={
 
 
 def _normalising(op, kernel: str, input, dim, dtype):
+    if not isinstance(input, Bound.Tensor):
+        raise not_tensor(kernel, "input", 1, input)
+    if not _is_int(dim):
+        raise TypeError(f"{kernel}(): argument 'dim' (position 2) must be int, not "
+                        f"{type_name(dim)}")
     if dtype is not None:
+        if not isinstance(dtype, DType):
+            raise TypeError(f"{kernel}(): argument 'dtype' (position 3) must be ember.dtype, "
+                            f"not {type_name(dtype)}")
         input = input.to(dtype)
     d = normalize_dim(dim, input.ndim)
     if not input.dtype.is_floating_point:

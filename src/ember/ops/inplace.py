@@ -32,6 +32,7 @@ from .registry import (
     defop,
     edge_of,
 )
+from .scalars import FAST_FLOATS
 from .shape import from_multi_view, multi_view_error, regenerate_grad_fn, replay_view
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -375,8 +376,8 @@ def inplace_binary(t, op, other, promote: str = "default", fallback=None):
             op.forward(dst, od, out=dst)
             bump_version(t)
             return t
-    elif type(other) is float and dst.dtype.kind == "f" or \
-            type(other) is int and dst.dtype.kind in "fiu" and promote != "float":
+    elif type(other) is float and dst.dtype in FAST_FLOATS or type(other) is int and \
+            (dst.dtype in FAST_FLOATS or dst.dtype.kind in "iu") and promote != "float":
         if _writeable(dst):
             try:
                 op.forward(dst, other, out=dst)

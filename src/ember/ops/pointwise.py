@@ -6,12 +6,23 @@ Tensors), as in PyTorch's derivatives.yaml.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
+from ..autograd.forward_grad import AfterOp
 from ..autograd.grad_mode import GradMode
 from ..backend import array_module
 from ..dtype import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES
-from ._apply import _SCALAR_ARRAYS, _scalar_array, apply, binary, rbinary, unary
+from ._apply import (
+    _SCALAR_ARRAYS,
+    HALF_NUMBER_IN_FLOAT,
+    _scalar_array,
+    apply,
+    binary,
+    rbinary,
+    unary,
+)
 from .inplace import checked_fill_value
 from .registry import Bound
 from .registry import defop as _defop
@@ -84,6 +95,11 @@ def _remainder(a, b):
     return np.remainder(a, b)
 
 
+def _fmod(a, b):
+    _int_zero_check(a, b)
+    return np.fmod(a, b)
+
+
 # ---- arithmetic ------------------------------------------------------------------------
 def _operand(x, grad):
     """A saved operand for an array formula: a Python number as a cached 0-d array of the
@@ -152,11 +168,15 @@ DIV = defop("div", inputs=("self", "other"), forward=np.true_divide, derivatives
     "self": lambda grad, other: np.true_divide(grad, _operand(other, grad)),
     "other": lambda grad, self, other: -grad * self / (other * other),
 })
-# Rounded quotients are piecewise constant: PyTorch gives them zero gradients.
+# Rounded quotients are piecewise constant: PyTorch gives them zero gradients. Its node
+# saves both inputs all the same (its formula serves every rounding mode), so a second
+# backward through it raises: the formulas name them.
+_ROUNDED_DIV = {"self": lambda grad, self, other: zeros_grad(grad),
+                "other": lambda grad, self, other: zeros_grad(grad)}
 DIV_FLOOR = defop("div", inputs=("self", "other"), node="DivBackward2", forward=_floor_divide,
-                  derivatives={"self": zeros_grad, "other": zeros_grad})
+                  derivatives=_ROUNDED_DIV)
 DIV_TRUNC = defop("div", inputs=("self", "other"), node="DivBackward2", forward=_trunc_divide,
-                  derivatives={"self": zeros_grad, "other": zeros_grad})
+                  derivatives=_ROUNDED_DIV)
 FLOOR_DIVIDE = defop("floor_divide", inputs=("self", "other"), node="NotImplemented",
                      forward=_floor_divide, derivatives={
                          "self": not_implemented("floor_divide"),
@@ -184,6 +204,17 @@ REMAINDER_R = defop("remainder", inputs=("self", "other"), node="NotImplemented"
                     derivatives={"self": not_implemented("remainder")})
 
 
+# C's fmod: the remainder of the quotient rounded toward zero, with the sign of ``self``.
+FMOD = defop("fmod", inputs=("self", "other"), node="FmodBackward1", forward=_fmod,
+             derivatives={
+                 "self": lambda grad: grad,
+                 "other": lambda grad, self, other: -grad * div(self, other,
+                                                               rounding_mode="trunc"),
+             })
+FMOD_SCALAR = defop("fmod", inputs=("self", "other"), node="FmodBackward0",
+                    no_edge=("other",), forward=_fmod, derivatives={"self": lambda grad: grad})
+
+
 # ``t * s`` and ``t - s`` for a Python number ``s`` as PyTorch's C++ derivative formulas
 # write them (mul.Scalar, sub.Scalar): one edge, nodes MulBackward1 and SubBackward1. They
 # keep ember's higher-order graphs the same as PyTorch's.
@@ -194,6 +225,9 @@ SUB_SCALAR = defop("sub", inputs=("self", "other"), node="SubBackward1", no_edge
                    forward=np.subtract, derivatives={"self": lambda grad: grad})
 
 
+HALF_NUMBER_IN_FLOAT.update((MUL, MUL_SCALAR, DIV, DIV_FLOOR, DIV_TRUNC, FLOOR_DIVIDE,
+                             FLOOR_DIVIDE_SCALAR))
+
 def _mul_scalar(t, s):
     return binary(MUL_SCALAR, t, s)
 
@@ -203,7 +237,7 @@ def _pow_self(grad, self, exponent):
     if isinstance(exponent, (int, float)):
         if exponent == 0:
             return zeros_grad(grad)
-        if not GradMode.enabled:  # no graph is built: one fused kernel
+        if not GradMode.enabled and not AfterOp.on:  # not differentiated: one fused kernel
             return binary(POW_BACKWARD, grad, self, attrs={"exponent": exponent})
         return grad * _mul_scalar(self ** (exponent - 1), exponent)
     return where(exponent == 0, 0.0, grad * (exponent * self ** binary(SUB_SCALAR, exponent, 1)))
@@ -321,36 +355,48 @@ def _alpha(input, other, alpha):
     return alpha
 
 
-def _number_first(input, other):
-    """A number given as the first operand of a function that takes tensors: a 0-d tensor of
-    the result dtype, which then promotes as the number does (PyTorch wraps it likewise)."""
+def _number_first(input, other, name):
+    """A number given as the first operand of function ``name``, which takes tensors: a 0-d
+    tensor of the result dtype, which then promotes as the number does (PyTorch wraps it
+    likewise). Anything else raises PyTorch's TypeError."""
     from ..dtype import result_type
     if isinstance(input, np.generic):
         input = input.item()
     if type(input) not in (int, float, bool) or not isinstance(other, Bound.Tensor):
-        return input
+        raise not_tensor(name, "input", 1, input)
     return Bound.new(np.array(input).astype(result_type(input, other).np))
+
+
+def _checked(out, name, other):
+    """``out`` of ``binary``, which is NotImplemented for an ``other`` that is neither a
+    tensor nor a number: PyTorch's TypeError for the function."""
+    if out is NotImplemented:
+        raise not_tensor(name, "other", 2, other)
+    return out
 
 
 def add(input, other, *, alpha=1):
     """``input + alpha * other``, broadcasting by PyTorch's rules."""
     if not isinstance(input, Bound.Tensor):
-        input = _number_first(input, other)
+        input = _number_first(input, other, "add")
     if (alpha != 1 or type(alpha) is bool) and \
             (alpha := _alpha(input, other, alpha)) is not None:
-        return binary(ADD_ALPHA, input, other, attrs={"alpha": alpha})
-    return binary(ADD, input, other)
+        return _checked(binary(ADD_ALPHA, input, other, attrs={"alpha": alpha}), "add", other)
+    out = binary(ADD, input, other)
+    if out is NotImplemented:
+        raise not_tensor("add", "other", 2, other)
+    return out
 
 
 def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
     _check_bool_sub(input, other)
     if not isinstance(input, Bound.Tensor):
-        input = _number_first(input, other)
+        input = _number_first(input, other, "sub")
     if (alpha != 1 or type(alpha) is bool) and \
             (alpha := _alpha(input, other, alpha)) is not None:
-        return binary(SUB_ALPHA, input, other, attrs={"alpha": alpha})
-    return binary(SUB, input, other)
+        return _checked(binary(SUB_ALPHA, input, other, attrs={"alpha": alpha}), "sub", other)
+    return _checked(binary(SUB, input, other), "sub", other)
 
 
 def rsub(input, other, *, alpha=1):
@@ -363,25 +409,30 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other):
+    """``input * other``, broadcasting by PyTorch's rules."""
     if not isinstance(input, Bound.Tensor):
-        input = _number_first(input, other)
-    return binary(MUL, input, other)
+        input = _number_first(input, other, "mul")
+    out = binary(MUL, input, other)
+    if out is NotImplemented:
+        raise not_tensor("mul", "other", 2, other)
+    return out
 
 
 def div(input, other, *, rounding_mode=None):
     """True division, or ``rounding_mode='floor'``/``'trunc'`` division (whose gradient is
     zero)."""
     if not isinstance(input, Bound.Tensor):
-        input = _number_first(input, other)
+        input = _number_first(input, other, "div")
     if rounding_mode is None:
-        return binary(DIV, input, other, promote="float")
+        return _checked(binary(DIV, input, other, promote="float"), "div", other)
     if rounding_mode not in ("floor", "trunc"):
         raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
             f"'{rounding_mode}'"
         )
     _no_bool_kernel(f"div_{rounding_mode}", input, other)
-    return binary(DIV_FLOOR if rounding_mode == "floor" else DIV_TRUNC, input, other)
+    return _checked(binary(DIV_FLOOR if rounding_mode == "floor" else DIV_TRUNC, input, other),
+                    "div", other)
 
 
 def _no_bool_kernel(kernel: str, input, other) -> None:
@@ -408,6 +459,18 @@ def remainder(input, other):
     if isinstance(other, Bound.Tensor):
         return binary(REMAINDER, input, other)
     return binary(REMAINDER_SCALAR, input, other)
+
+
+def fmod(input, other):
+    """``input - trunc(input / other) * other``: C's ``fmod``, whose result has the sign of
+    ``input`` (``remainder`` takes the sign of ``other``). Integer division by zero raises."""
+    if not isinstance(input, Bound.Tensor):
+        raise invalid_arguments("fmod", f"{type_name(input)}, {type_name(other)}",
+                                "Tensor input, Tensor other, *, Tensor out = None",
+                                "Tensor input, Number other, *, Tensor out = None")
+    _no_bool_kernel("fmod", input, other)
+    op = FMOD if isinstance(other, Bound.Tensor) else FMOD_SCALAR
+    return _checked(binary(op, input, other), "fmod", other)
 
 
 def _no_bool_pow(base, exponent) -> None:
@@ -482,8 +545,10 @@ NEG = defop("neg", forward=np.negative, derivatives={"self": lambda grad: -grad}
             on_arrays={"self": lambda grad: np.negative(grad)})
 ABS = defop("abs", forward=np.abs, derivatives={"self": lambda grad, self: grad * self.sgn()})
 SIGN = defop("sign", forward=np.sign, derivatives={"self": zeros_grad})
-# sgn is sign for real tensors (PyTorch's abs derivative uses it).
-SGN = defop("sgn", forward=np.sign, derivatives={"self": zeros_grad})
+# sgn is sign for real tensors (PyTorch's abs derivative uses it). Its node saves the input
+# and the result (for complex tensors), so a second backward through it raises.
+SGN = defop("sgn", forward=np.sign,
+            derivatives={"self": lambda grad, self, result: zeros_grad(grad)})
 EXP = defop("exp", forward=np.exp, derivatives={"self": lambda grad, result: grad * result},
             on_arrays={"self": lambda grad, result: np.multiply(grad, result)})
 def _quiet(ufunc):
@@ -601,14 +666,26 @@ ROUND = defop("round", forward=np.round, derivatives={"self": lambda grad: grad 
 
 def _float_input(x):
     # Integer tensors go through floating math in the default dtype, as in PyTorch.
-    if x._data.dtype.kind == "f":
-        return x
+    try:
+        if x._data.dtype.kind == "f":
+            return x
+    except AttributeError:  # not a tensor: PyTorch's TypeError, named for the calling op
+        raise not_tensor(sys._getframe(1).f_code.co_name, "input", 1, x) from None
     from ..dtype import get_default_dtype
     return x.to(get_default_dtype())
 
 
+def _data(x, depth: int = 1):
+    """The array of tensor ``x``; PyTorch's TypeError, named for the op that called
+    (``depth`` frames up), where ``x`` is not a tensor."""
+    try:
+        return x._data
+    except AttributeError:
+        raise not_tensor(sys._getframe(depth).f_code.co_name, "input", 1, x) from None
+
+
 def neg(input):
-    if input.dtype.name == "bool":
+    if _data(input).dtype.kind == "b":
         raise RuntimeError(
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
             "to invert a mask, use the `~` or `logical_not()` operator instead."
@@ -618,7 +695,7 @@ def neg(input):
 
 def _no_bool(kernel: str, input) -> None:
     """PyTorch has no bool kernel for ``kernel``."""
-    if input._data.dtype.kind == "b":
+    if _data(input, 2).dtype.kind == "b":
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
@@ -629,14 +706,14 @@ def abs(input):
 
 def sign(input):
     """The sign of each element: -1, 0 or 1 (a bool tensor is its own sign)."""
-    if input._data.dtype.kind == "b":
+    if _data(input).dtype.kind == "b":
         return Bound.new(input._data.copy())
     return unary(SIGN, input)
 
 
 def sgn(input):
     """``sign`` for real tensors (PyTorch's extension of sign to complex numbers)."""
-    if input._data.dtype.kind == "b":
+    if _data(input).dtype.kind == "b":
         return Bound.new(input._data.copy())
     return unary(SGN, input)
 
@@ -684,7 +761,7 @@ def sigmoid(input):
 
 
 def relu(input):
-    if input.dtype.name == "bool":
+    if _data(input).dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
     return unary(RELU, input)
 
@@ -877,9 +954,14 @@ def _array_op(fn, input, a, b):
         raise err from None
 
 
-def _compare(fn):
+def _compare(fn, name=None):
+    """Comparison ``fn`` as a Tensor operator, which returns ``NotImplemented`` for an
+    operand it does not take (so that ``t == None`` is False, as in PyTorch), or, given the
+    op's ``name``, as its function and method, which raise PyTorch's TypeError instead."""
     def op(input, other):
         Tensor = Bound.Tensor
+        if name is not None and not isinstance(input, Tensor):
+            raise _invalid_comparison(name, input, other)
         if isinstance(other, Tensor):
             a, b = input._data, other._data
             if a.dtype is not b.dtype:
@@ -894,19 +976,44 @@ def _compare(fn):
                 # PyTorch casts an int scalar to the tensor's dtype, wrapping out-of-range
                 # values; NumPy would compare the exact values instead.
                 b = np.array(b).astype(a.dtype)
+        elif name is not None:
+            raise _invalid_comparison(name, input, other)
         else:
             return NotImplemented
         return _array_op(fn, input, a, b)
-    op.__name__ = fn.__name__
+    op.__name__ = name or fn.__name__
     return op
 
 
-eq = _compare(np.equal)
-ne = _compare(np.not_equal)
-lt = _compare(np.less)
-le = _compare(np.less_equal)
-gt = _compare(np.greater)
-ge = _compare(np.greater_equal)
+eq_operator = _compare(np.equal)
+ne_operator = _compare(np.not_equal)
+lt_operator = _compare(np.less)
+le_operator = _compare(np.less_equal)
+gt_operator = _compare(np.greater)
+ge_operator = _compare(np.greater_equal)
+
+
+def _invalid_comparison(name, input, other) -> TypeError:
+    """PyTorch's TypeError where an operand of a comparison is neither a tensor nor a
+    number, or the first is not a tensor."""
+    return invalid_arguments(name, f"{type_name(input)}, {type_name(other)}",
+                             "Tensor input, Tensor other, *, Tensor out = None",
+                             "Tensor input, Number other, *, Tensor out = None")
+
+
+eq = _compare(np.equal, "eq")
+ne = _compare(np.not_equal, "ne")
+lt = _compare(np.less, "lt")
+le = _compare(np.less_equal, "le")
+gt = _compare(np.greater, "gt")
+ge = _compare(np.greater_equal, "ge")
+
+
+def invalid_arguments(name, got, *signatures):
+    """PyTorch's TypeError for arguments that match none of an op's ``signatures``."""
+    lines = "".join(f" * ({s})\n" for s in signatures)
+    return TypeError(f"{name}() received an invalid combination of arguments - got "
+                     f"({got}), but expected one of:\n{lines}")
 
 
 def type_name(value) -> str:
@@ -987,12 +1094,12 @@ def promoted_inplace(input, fn, other, **kwargs):
 
 
 def logical_not(input):
-    return Bound.new(np.logical_not(input._data))
+    return Bound.new(np.logical_not(_data(input)))
 
 
 def bitwise_not(input):
     """The bitwise NOT of an integer tensor (logical NOT of a bool tensor)."""
-    if input.dtype.is_floating_point:
+    if _data(input).dtype.kind == "f":
         raise _not_implemented("bitwise_not_cpu", input.dtype)
     return Bound.new(np.invert(input._data))
 
@@ -1006,12 +1113,12 @@ def invert(input):
 
 
 def isnan(input):
-    return Bound.new(np.isnan(input._data))
+    return Bound.new(np.isnan(_data(input)))
 
 
 def isinf(input):
-    return Bound.new(np.isinf(input._data))
+    return Bound.new(np.isinf(_data(input)))
 
 
 def isfinite(input):
-    return Bound.new(np.isfinite(input._data))
+    return Bound.new(np.isfinite(_data(input)))

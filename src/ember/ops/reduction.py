@@ -12,10 +12,11 @@ from ..autograd.forward_grad import AfterOp
 from ..autograd.grad_mode import GradMode
 from ..backend import array_module
 from ..dtype import SCALAR_TYPE_NAMES, get_default_dtype
+from ..dtype import dtype as DType
 from . import return_types
 from ._apply import after_op, apply, unary
 from .dims import normalize_dim, normalize_dims
-from .pointwise import where
+from .pointwise import invalid_arguments, not_tensor, type_name, where
 from .registry import Bound, defop
 
 return_types_max = return_types.max
@@ -82,8 +83,74 @@ def _reduce_dims(dim, ndim):
     return normalize_dims(dim, ndim)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):
+class _Unset:
+    """The default of a reduction's ``dim`` and ``keepdim``: PyTorch tells an argument that
+    was not given from one given as None (``keepdim`` alone, or ``dim=None`` where the op
+    takes one int, match no signature)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<not given>"
+
+
+UNSET = _Unset()
+_SUM_SIGNATURES = (
+    "Tensor input, *, ember.dtype dtype = None",
+    "Tensor input, tuple of ints dim, bool keepdim = False, *, ember.dtype dtype = None, "
+    "Tensor out = None")
+_MEAN_SIGNATURES = (
+    "Tensor input, *, ember.dtype dtype = None, Tensor out = None",) + _SUM_SIGNATURES[1:]
+
+
+def _given(input, dim, keepdim, dtype=None) -> str:
+    """The call's arguments as PyTorch's argument errors list them."""
+    got = [type_name(input)]
+    if dim is not UNSET:
+        got.append(type_name(dim))
+    if keepdim is not UNSET:
+        got.append(f"keepdim={type_name(keepdim)}")
+    if dtype is not None:
+        got.append(f"dtype={type_name(dtype)}")
+    return ", ".join(got)
+
+
+def _dims_arg(name, input, dim, keepdim, dtype, signatures):
+    """The ``dim`` of a reduction over a tuple of dims (``sum``, ``mean``), checked as
+    PyTorch's argument parser checks it, with ``keepdim`` and ``dtype``: (dim, keepdim)."""
+    if dim.__class__ is int and dtype is None and input.__class__ is Bound.Tensor and \
+            (keepdim is UNSET or keepdim.__class__ is bool):
+        return dim, keepdim is True  # the common call, ``x.sum(1)``
+    if not isinstance(input, Bound.Tensor):
+        raise not_tensor(name, "input", 1, input)
+    if dim is UNSET:
+        if keepdim is not UNSET or (dtype is not None and not isinstance(dtype, DType)):
+            raise invalid_arguments(name, _given(input, dim, keepdim, dtype), *signatures)
+        return None, False
+    if dim is not None and dim.__class__ is not int:
+        if _is_int(dim):
+            dim = int(dim)
+        elif isinstance(dim, (tuple, list)) and builtins.all(_is_int(d) for d in dim):
+            dim = tuple(int(d) for d in dim)
+        elif hasattr(dim, "__index__") and not isinstance(dim, (bool, float)):
+            dim = dim.__index__()  # a 0-d integer tensor
+        else:
+            raise invalid_arguments(name, _given(input, dim, UNSET), *signatures)
+    _check_keepdim_dtype(name, keepdim, dtype)
+    return dim, keepdim is True
+
+
+def _check_keepdim_dtype(name, keepdim, dtype=None) -> None:
+    if keepdim is not UNSET and keepdim.__class__ is not bool:
+        raise TypeError(f"{name}(): argument 'keepdim' must be bool, not {type_name(keepdim)}")
+    if dtype is not None and not isinstance(dtype, DType):
+        raise TypeError(f"{name}(): argument 'dtype' must be ember.dtype, not "
+                        f"{type_name(dtype)}")
+
+
+def sum(input, dim=UNSET, keepdim=UNSET, *, dtype=None):
     """Sum over all elements, or over ``dim`` (an int or a tuple of ints)."""
+    dim, keepdim = _dims_arg("sum", input, dim, keepdim, dtype, _SUM_SIGNATURES)
     dims = _reduce_dims(dim, input.ndim)
     op = SUM if dim is None else SUM_DIM
     return unary(op, input, {"dims": dims, "keepdim": keepdim,
@@ -131,8 +198,9 @@ MEAN_DIM = defop("mean", node="MeanBackward1", forward=_mean_forward,
                  jvp="linear")
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def mean(input, dim=UNSET, keepdim=UNSET, *, dtype=None):
     """Mean over all elements or over ``dim``; floating dtypes only, as in PyTorch."""
+    dim, keepdim = _dims_arg("mean", input, dim, keepdim, dtype, _MEAN_SIGNATURES)
     _mean_check(input, dtype)
     dims = _reduce_dims(dim, input.ndim)
     op = MEAN if dim is None else MEAN_DIM
@@ -197,21 +265,20 @@ def _is_int(dim) -> bool:
     return isinstance(dim, (int, np.integer)) and dim.__class__ is not bool
 
 
-def _invalid_arguments(name, got, *signatures):
-    """PyTorch's TypeError for arguments that match none of an op's signatures."""
-    lines = "".join(f" * ({s})\n" for s in signatures)
-    return TypeError(f"{name}() received an invalid combination of arguments - got "
-                     f"({got}), but expected one of:\n{lines}")
-
-
-def _check_one_dim(name, dim, keepdim, signatures):
-    """An op that reduces one dim (or all, without ``dim``): PyTorch refuses a tuple of dims,
-    and ``keepdim`` without ``dim``."""
-    if dim is None:
-        if keepdim:
-            raise _invalid_arguments(name, "Tensor, keepdim=bool", *signatures)
-    elif not _is_int(dim):
-        raise _invalid_arguments(name, f"Tensor, {type(dim).__name__}", *signatures)
+def _check_one_dim(name, input, dim, keepdim, signatures, dtype=None):
+    """The ``dim`` of an op that reduces one dim (or all, without ``dim``), checked as
+    PyTorch checks it: not None, nor a tuple of dims, nor ``keepdim`` without ``dim``.
+    Returns (dim, keepdim), None for all dims."""
+    if dim is UNSET:
+        if keepdim is not UNSET or (dtype is not None and not isinstance(dtype, DType)):
+            raise invalid_arguments(name, _given(input, dim, keepdim, dtype), *signatures)
+        return None, False
+    if dim.__class__ is not int:
+        if not hasattr(dim, "__index__") or isinstance(dim, (bool, float)) or dim is None:
+            raise invalid_arguments(name, _given(input, dim, UNSET), *signatures)
+        dim = dim.__index__()  # a NumPy integer, or a 0-d integer tensor
+    _check_keepdim_dtype(name, keepdim, dtype)
+    return dim, keepdim is True
 
 
 _PROD_SIGNATURES = (
@@ -222,9 +289,11 @@ _MAX_SIGNATURES = (
     "Tensor input, int dim, bool keepdim = False, *, tuple of Tensors out = None")
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+def prod(input, dim=UNSET, keepdim=UNSET, *, dtype=None):
     """Product of all elements, or along ``dim`` (one dim, as in PyTorch)."""
-    _check_one_dim("prod", dim, keepdim, _PROD_SIGNATURES)
+    if not isinstance(input, Bound.Tensor):
+        raise not_tensor("prod", "input", 1, input)
+    dim, keepdim = _check_one_dim("prod", input, dim, keepdim, _PROD_SIGNATURES, dtype)
     dims = normalize_dims(dim, input.ndim)
     op = PROD if dim is None else PROD_DIM
     return unary(op, input, {"dims": dims, "keepdim": keepdim,
@@ -341,15 +410,18 @@ MIN_DIM = defop("min", node="MinBackward0",
 
 def _reduce_extreme(input, dim, keepdim, other, name, all_op, dim_op, pairwise, result_cls):
     Tensor = Bound.Tensor
+    if not isinstance(input, Tensor):
+        raise not_tensor(name, "input", 1, input)
     if other is not None or isinstance(dim, Tensor):
         if other is None:
-            dim, other = None, dim
-        if dim is not None or keepdim:
-            got = ", ".join(["Tensor", "Tensor"] + (["int"] if dim is not None else [])
-                            + (["bool"] if keepdim else []))
-            raise _invalid_arguments(name, got, *_MAX_SIGNATURES)
+            dim, other = UNSET, dim
+        if dim is not UNSET or keepdim is not UNSET:
+            got = ", ".join(["Tensor", "Tensor"] + ([type_name(dim)] if dim is not UNSET
+                                                     else [])
+                            + ([type_name(keepdim)] if keepdim is not UNSET else []))
+            raise invalid_arguments(name, got, *_MAX_SIGNATURES)
         return pairwise(input, other)
-    _check_one_dim(name, dim, keepdim, _MAX_SIGNATURES)
+    dim, keepdim = _check_one_dim(name, input, dim, keepdim, _MAX_SIGNATURES)
     if dim is None:
         _empty_check(input, name, None)
         return unary(all_op, input, {"dims": tuple(range(input.ndim)), "keepdim": False})
@@ -368,7 +440,7 @@ def _reduce_extreme(input, dim, keepdim, other, name, all_op, dim_op, pairwise, 
     return result_cls(out, indices)
 
 
-def max(input, dim=None, keepdim=False, *, other=None):
+def max(input, dim=UNSET, keepdim=UNSET, *, other=None):
     """The largest element; with ``dim``, ``(values, indices)`` (the first of tied
     elements); with a Tensor ``other``, ``maximum``."""
     from .pointwise import maximum
@@ -376,7 +448,7 @@ def max(input, dim=None, keepdim=False, *, other=None):
                            return_types_max)
 
 
-def min(input, dim=None, keepdim=False, *, other=None):
+def min(input, dim=UNSET, keepdim=UNSET, *, other=None):
     """The smallest element; with ``dim``, ``(values, indices)`` (the first of tied
     elements); with a Tensor ``other``, ``minimum``."""
     from .pointwise import minimum
@@ -474,5 +546,5 @@ def default_float():
     return get_default_dtype()
 
 
-__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "all",
+__all__ = ["UNSET", "sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "all",
            "any", "sum_to_size", "apply"]

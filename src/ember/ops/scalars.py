@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 SCALAR_ARRAYS: dict = {}  # NumPy dtype -> {number: read-only 0-d array}
+# Floating dtypes whose ops with a Python number take the fast paths (a cached 0-d array of
+# the same dtype); float16 computes in float32 instead, as PyTorch does.
+FAST_FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 
 def scalar_array(b, dt):

@@ -15,7 +15,7 @@ import numpy as np
 from ..autograd.forward_grad import AfterOp
 from ..autograd.grad_mode import GradMode
 from ..autograd.node import Node
-from ..backend import add_at, storage_offset
+from ..backend import add_at, as_strided, storage_offset
 from ..dtype import SCALAR_TYPE_NAMES
 from ._apply import unary
 from .dims import normalize_dim, normalize_dims
@@ -147,12 +147,17 @@ def shape_arg(args, fn: str = "view", arg: str = "size") -> tuple:
 
 def _view_forward(x, shape):
     try:
-        return x.reshape(shape, copy=False)
+        out = x.reshape(shape, copy=False)
     except (ValueError, AttributeError, TypeError):
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
         ) from None
+    if 1 in shape and out.size:  # the strides of size-1 dims are PyTorch's, not NumPy's
+        strides = _view_strides(x.shape, x.strides, shape, x.itemsize)
+        if strides != out.strides:
+            out = as_strided(x, shape, strides)
+    return out
 
 
 VIEW = defop("view", forward=_view_forward, derivatives={
@@ -185,13 +190,13 @@ def view_dtype(input, dtype):
             raise RuntimeError(f"self.dim() cannot be 0 {what}")
         ratio = max(new.itemsize, x.itemsize) // min(new.itemsize, x.itemsize)
         stride = input.stride()
-        if stride[-1] != 1 and x.shape[-1] != 1:
+        if stride[-1] != 1:
             raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {stride[-1]}")
         if new.itemsize > x.itemsize:
             if x.shape[-1] % ratio:
                 raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but "
                                    f"got {x.shape[-1]}")
-            offset = storage_offset(x) // x.itemsize
+            offset = input.storage_offset()
             if offset % ratio:
                 raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {what}, "
                                    f"but got {offset}")
@@ -321,7 +326,18 @@ def _squeeze_dims(input, dims):
     return view_apply(SQUEEZE_DIM, input, {"dims": dims}, _squeeze_dims)
 
 
-UNSQUEEZE = defop("unsqueeze", forward=lambda x, dim: np.expand_dims(x, dim),
+def _unsqueeze_forward(x, dim):
+    out = np.expand_dims(x, dim)
+    strides = x.strides
+    # PyTorch's strides: the others unchanged (NumPy may change those of size-1 dims)
+    strides = strides[:dim] + (
+        x.itemsize if dim == x.ndim else x.shape[dim] * strides[dim],) + strides[dim:]
+    if out.strides != strides and out.size:
+        out = as_strided(x, out.shape, strides)
+    return out
+
+
+UNSQUEEZE = defop("unsqueeze", forward=_unsqueeze_forward,
                   derivatives={"self": lambda grad, dim: grad.squeeze(dim)})
 
 
@@ -334,7 +350,26 @@ def unsqueeze(input, dim: int):
     return view_apply(UNSQUEEZE, input, {"dim": dim % n}, unsqueeze)
 
 
+def expand_strides(sizes, strides, shape) -> tuple[int, ...]:
+    """PyTorch's strides of ``expand(shape)`` of a tensor of ``sizes`` and ``strides``: 0 where
+    a dim grows (or the input is 0-d); a kept dim keeps its stride, even of size 1 (NumPy's
+    ``broadcast_to`` zeroes those); a new leading dim of size 1 steps over the dims after it."""
+    out = [0] * len(shape)
+    if not sizes:
+        return tuple(out)
+    lead = len(shape) - len(sizes)
+    for i in range(len(shape) - 1, -1, -1):
+        if i >= lead:
+            size, stride = sizes[i - lead], strides[i - lead]
+        else:
+            size, stride = 1, shape[i + 1] * out[i + 1]
+        out[i] = stride if size == shape[i] else 0
+    return tuple(out)
+
+
 def _expand_forward(x, shape):
+    if 1 in shape and x.size:  # NumPy's strides differ from PyTorch's only for size-1 dims
+        return as_strided(x, shape, expand_strides(x.shape, x.strides, shape))
     out = np.broadcast_to(x, shape)
     if out.__class__ is np.ndarray and x.flags.writeable:
         # PyTorch writes into expanded views where no two elements meet (a row of one, or
@@ -475,12 +510,46 @@ def alias(input):
     return view_apply(ALIAS, input, {}, alias)
 
 
-CLONE = defop("clone", forward=lambda x, memory_format=None: x.copy(),
-              derivatives={"self": lambda grad: grad})
+def _layout_order(sizes, strides) -> list[int]:
+    """The dims of a tensor from its innermost (smallest stride) to its outermost, as
+    PyTorch's ``infer_dense_strides`` orders them: a stable insertion sort by stride (a tie
+    puts the smaller dim first), in which a dim of stride 0 keeps its place."""
+    perm = list(range(len(sizes) - 1, -1, -1))
+    for i in range(1, len(perm)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            a, b = perm[d0], perm[d1]
+            sa, sb = strides[a], strides[b]
+            if sa == 0 or sb == 0:
+                continue
+            if sa > sb or (sa == sb and sizes[a] > sizes[b]):
+                perm[d0], perm[d1] = b, a
+                d1 = d0
+            elif sa < sb:
+                break
+    return perm
+
+
+def _clone_forward(x, memory_format=None):
+    # PyTorch's preserve_format: the copy is dense, with its dims in the order of the
+    # input's strides.
+    if memory_format is not None or x.flags.c_contiguous:
+        return x.copy()
+    if x.flags.f_contiguous:  # a transposed matrix, say: its dims in reverse order
+        return x.copy(order="F")
+    order = _layout_order(x.shape, x.strides)[::-1]
+    out = np.empty_like(x, shape=tuple(x.shape[d] for d in order), order="C")
+    out = out.transpose(_inverse(order))
+    out[...] = x
+    return out
+
+
+CLONE = defop("clone", forward=_clone_forward, derivatives={"self": lambda grad: grad})
 
 
 def clone(input, *, memory_format=None):
-    """A copy of ``input`` that is part of the graph (its gradient flows back)."""
+    """A copy of ``input`` that is part of the graph (its gradient flows back), laid out in
+    memory in the order of ``input``'s strides (PyTorch's ``preserve_format``)."""
     return unary(CLONE, input, {"memory_format": memory_format})
 
 
@@ -488,7 +557,21 @@ def contiguous(input, memory_format=None):
     """``input`` itself if it is contiguous in memory, else a contiguous copy."""
     if input._data.flags.c_contiguous:
         return input
-    return clone(input)
+    return unary(CLONE, input, {"memory_format": "contiguous_format"})
+
+
+FLIP = defop("flip", forward=lambda x, dims: np.flip(x, dims).copy(),
+             derivatives={"self": lambda grad, dims: flip(grad, dims)})
+
+
+def flip(input, dims):
+    """A copy of ``input`` with the order of its elements reversed along each of ``dims``
+    (a tuple of ints)."""
+    if not isinstance(dims, (tuple, list)) or \
+            not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in dims):
+        raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not "
+                        f"{type(dims).__name__}")
+    return unary(FLIP, input, {"dims": normalize_dims(tuple(dims), input.ndim)})
 
 
 TO_COPY = defop("_to_copy", forward=lambda x, dtype: x.astype(dtype),
@@ -699,3 +782,133 @@ def movedim(input, source, destination):
 
 
 moveaxis = movedim
+
+
+# ---- PyTorch's strides and storage offset of an empty tensor ----------------------------------
+# NumPy gives an empty array zero strides and does not move its data pointer for an empty
+# slice; PyTorch's numbers follow from the base's and each view step's arithmetic. They are
+# worked out only when asked for, from the base and the view chain.
+def contiguous_strides(shape) -> tuple[int, ...]:
+    """PyTorch's strides of a contiguous tensor of ``shape`` (a size-0 dim counts as 1)."""
+    strides = []
+    step = 1
+    for s in reversed(shape):
+        strides.append(step)
+        step *= max(s, 1)
+    return tuple(reversed(strides))
+
+
+def _view_strides(old_shape, old_strides, shape, unit: int = 1):
+    """PyTorch's ``computeStride``: the strides of ``view(shape)`` (None where none exist),
+    in elements, or in bytes for a ``unit`` of the item size."""
+    if math.prod(old_shape) == 0:
+        return old_strides if tuple(old_shape) == tuple(shape) else contiguous_strides(shape)
+    if not old_shape:
+        return (unit,) * len(shape)
+    strides = [0] * len(shape)
+    view_d = len(shape) - 1
+    chunk = old_strides[-1]
+    tensor_numel = view_numel = 1
+    for d in range(len(old_shape) - 1, -1, -1):
+        tensor_numel *= old_shape[d]
+        if d == 0 or (old_shape[d - 1] != 1 and old_strides[d - 1] != tensor_numel * chunk):
+            while view_d >= 0 and (view_numel < tensor_numel or shape[view_d] == 1):
+                strides[view_d] = view_numel * chunk
+                view_numel *= shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if d > 0:
+                chunk = old_strides[d - 1]
+                tensor_numel = view_numel = 1
+    return tuple(strides) if view_d == -1 else None
+
+
+def _drop(seq, dims):
+    return tuple(v for i, v in enumerate(seq) if i not in dims)
+
+
+# Each rule takes a view's input layout (sizes, strides, offset) and the step's attributes.
+def _layout_select(sizes, strides, offset, dim, index):
+    return _drop(sizes, (dim,)), _drop(strides, (dim,)), offset + index * strides[dim]
+
+
+def _layout_slice(sizes, strides, offset, dim, start, stop, step):
+    size = len(range(start, stop, step))
+    return (sizes[:dim] + (size,) + sizes[dim + 1:],
+            strides[:dim] + (strides[dim] * step,) + strides[dim + 1:],
+            offset + start * strides[dim])
+
+
+def _layout_unsqueeze(sizes, strides, offset, dim):
+    stride = 1 if dim >= len(sizes) else sizes[dim] * strides[dim]
+    return sizes[:dim] + (1,) + sizes[dim:], strides[:dim] + (stride,) + strides[dim:], offset
+
+
+def _layout_expand(sizes, strides, offset, shape):
+    return shape, expand_strides(sizes, strides, shape), offset
+
+
+def _layout_permute(sizes, strides, offset, dims):
+    return tuple(sizes[d] for d in dims), tuple(strides[d] for d in dims), offset
+
+
+def _layout_transpose(sizes, strides, offset, dim0, dim1):
+    if not sizes:
+        return sizes, strides, offset
+    dims = list(range(len(sizes)))
+    dims[dim0], dims[dim1] = dim1, dim0
+    return _layout_permute(sizes, strides, offset, dims)
+
+
+def _layout_squeeze(sizes, strides, offset, dims):
+    return _drop(sizes, dims), _drop(strides, dims), offset
+
+
+def _layout_view_dtype(sizes, strides, offset, itemsize, new_itemsize):
+    if new_itemsize == itemsize:
+        return sizes, strides, offset
+    if new_itemsize > itemsize:
+        r = new_itemsize // itemsize
+        return (sizes[:-1] + (sizes[-1] // r,), tuple(s // r for s in strides[:-1]) + (1,),
+                offset // r)
+    r = itemsize // new_itemsize
+    return sizes[:-1] + (sizes[-1] * r,), tuple(s * r for s in strides[:-1]) + (1,), offset * r
+
+
+def empty_layout(tensor):
+    """PyTorch's ``(strides, storage_offset)`` of empty ``tensor``: contiguous ones for a
+    tensor that is not a view, else its base's put through each step of its view chain."""
+    base = tensor._base
+    if base is None:
+        return contiguous_strides(tensor._data.shape), 0
+    x = base._data
+    if x.size:
+        layout = (x.shape, tuple(s // x.itemsize for s in x.strides),
+                  storage_offset(x) // x.itemsize)
+    else:
+        layout = (x.shape, contiguous_strides(x.shape), 0)
+    itemsize = x.itemsize
+    for fn, attrs in tensor._view[0]:
+        if fn is _view_dtype_to:
+            new = attrs["dtype"].itemsize
+            layout = _layout_view_dtype(*layout, itemsize, new)
+            itemsize = new
+        elif fn in _LAYOUT:
+            layout = _LAYOUT[fn](*layout, **attrs)
+        else:  # a view op without a rule here: PyTorch's strides of a fresh tensor
+            return contiguous_strides(tensor._data.shape), layout[2]
+    return layout[1], layout[2]
+
+
+_LAYOUT = {
+    select: _layout_select, _unbound: _layout_select, slice_dim: _layout_slice,
+    _split_part: _layout_slice, unsqueeze: _layout_unsqueeze, _expand_to: _layout_expand,
+    transpose: _layout_transpose, _permute_to: _layout_permute,
+    t: lambda sizes, strides, offset: (sizes[::-1], strides[::-1], offset),
+    alias: lambda sizes, strides, offset: (sizes, strides, offset),
+    _view_to: lambda sizes, strides, offset, shape: (
+        shape, _view_strides(sizes, strides, shape), offset),
+    _squeeze_all: _layout_squeeze, _squeeze_dims: _layout_squeeze,
+    _squeeze_dim_tuple: _layout_squeeze,
+}
