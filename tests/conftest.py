@@ -32,12 +32,13 @@ def _restore_global_state():
     from ember.autograd.anomaly_mode import AnomalyMode
     from ember.autograd.forward_ad import exit_dual_level
     from ember.autograd.forward_grad import ForwardAD, refresh
-    from ember.autograd.grad_mode import GradMode
+    from ember.autograd.grad_mode import GradMode, set_inference
 
     saved = (GradMode.enabled, GradMode.inference, ember.get_default_dtype(),
              AnomalyMode.enabled, AnomalyMode.check_forward)
     yield
-    GradMode.enabled, GradMode.inference = saved[0], saved[1]
+    GradMode.enabled = saved[0]
+    set_inference(saved[1])
     ember.set_default_dtype(saved[2])
     AnomalyMode.enabled, AnomalyMode.check_forward = saved[3], saved[4]
     if ForwardAD.level >= 0:

@@ -17,7 +17,7 @@ from ._tensor_str import format_tensor
 from .autograd import api as autograd_api
 from .autograd.api import check_assigned_grad
 from .autograd.forward_grad import AfterOp
-from .autograd.grad_mode import INFERENCE_VERSION, GradMode
+from .autograd.grad_mode import INFERENCE_SWITCHES, INFERENCE_VERSION, GradMode
 from .backend import array_device, as_host, cuda_index, data_ptr, storage_offset, to_device
 from .device import CPU, device
 from .dtype import FROM_NUMPY, _Default, dtype, get_default_dtype
@@ -84,7 +84,7 @@ class Tensor:
         t._grad = None
         t._grad_fn = None
         t._output_nr = 0
-        t._vc = INFERENCE_VERSION if GradMode.inference else None  # an inference tensor
+        t._vc = None
         t._base = None
         t._view = None
         t._accumulator = None
@@ -1241,5 +1241,22 @@ def _rebuild(array, requires_grad):
 
 Bound.Tensor = Tensor
 Bound.new = Tensor._make
+_PLAIN_MAKE = Tensor._make
+
+
+def _make_inference(data, requires_grad: bool = False) -> Tensor:
+    """``Tensor._make`` while inference mode is on: an inference tensor."""
+    t = _PLAIN_MAKE(data, requires_grad)
+    t._vc = INFERENCE_VERSION
+    return t
+
+
+def _switch_constructor(inference: bool) -> None:
+    make = _make_inference if inference else _PLAIN_MAKE
+    Tensor._make = staticmethod(make)
+    Bound.new = make
+
+
+INFERENCE_SWITCHES.append(_switch_constructor)
 
 __all__ = ["Tensor", "get_default_dtype"]

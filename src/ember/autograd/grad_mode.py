@@ -204,13 +204,27 @@ class inference_mode(_ModeContext, metaclass=_BareDecoratable):
     def __enter__(self) -> None:
         self.prev = (GradMode.enabled, GradMode.inference, GradMode.requested)
         GradMode.enabled = GradMode.requested = not self.mode
-        GradMode.inference = bool(self.mode)
+        set_inference(bool(self.mode))
 
     def __exit__(self, *exc) -> None:
-        GradMode.enabled, GradMode.inference, GradMode.requested = self.prev
+        GradMode.enabled, inference, GradMode.requested = self.prev
+        set_inference(inference)
 
     def clone(self):
         return inference_mode(self.mode)
+
+
+# Called with the new value whenever inference mode turns on or off: ``tensor.py`` swaps in
+# the constructor that makes inference tensors, so ``Tensor._make`` itself checks nothing.
+INFERENCE_SWITCHES: list = []
+
+
+def set_inference(value: bool) -> None:
+    """Turn inference mode on or off (``GradMode.inference``)."""
+    if GradMode.inference is not value:
+        GradMode.inference = value
+        for switch in INFERENCE_SWITCHES:
+            switch(value)
 
 
 class set_multithreading_enabled(_ModeContext):
