@@ -216,3 +216,74 @@ def test_current_device_context_on_one_gpu():
         assert lib.cuda.current_device() == 0
         on_gpu = lib.ones(2, device="cuda:0")
         assert on_gpu.to("cuda") is on_gpu  # 'cuda' is the current device: no copy
+
+
+# ---- CuPy arrays where NumPy's behaviour was assumed -------------------------------------------
+def test_views_share_storage_and_refuse_like_torch():
+    e = ember.arange(12, device="cuda").float()
+    t = torch.arange(12, device="cuda").float()
+    for x in (e, t):
+        v = x.view(3, 4)
+        assert v.data_ptr() == x.data_ptr()
+        assert x.reshape(4, 3).data_ptr() == x.data_ptr()  # a view, not a copy
+        tr = v.t()
+        with pytest.raises(RuntimeError, match="view size is not compatible"):
+            tr.view(12)
+        flat = tr.reshape(12)  # a copy
+        assert flat.data_ptr() != x.data_ptr()
+        v[0, 0] = 100.0
+        assert x[0].item() == 100.0
+    np.testing.assert_array_equal(_host(e.view(3, 4).t().reshape(12)),
+                                  _host(t.view(3, 4).t().reshape(12)))
+
+
+def test_size_one_views_have_torch_strides_and_a_base():
+    e = ember.zeros(1, 3, device="cuda").expand(2, 1, 3)
+    assert e.stride() == torch.zeros(1, 3, device="cuda").expand(2, 1, 3).stride()
+    # made by as_strided: it must not pass for the owner of its memory (the engine takes an
+    # owning gradient as .grad without a copy)
+    assert e._data.base is not None
+
+
+def test_int_scalar_wraps_on_cuda_like_torch():
+    got = []
+    for m in (ember, torch):
+        a = m.tensor([1, -24], dtype=m.int8, device="cuda")
+        got.append(((a + 1000).tolist(), (a - 1000).tolist(), (a == 1000).tolist()))
+    assert got[0] == got[1]
+
+
+def test_argmax_of_0d_stays_on_cuda():
+    e = ember.tensor(3.0, device="cuda").argmax()
+    assert e.is_cuda and e.item() == torch.tensor(3.0, device="cuda").argmax().item()
+
+
+def test_fill_and_copy_across_devices_like_torch():
+    got = []
+    for m in (ember, torch):
+        cpu = m.zeros(3)
+        cpu.fill_(m.tensor(2.0, device="cuda"))
+        gpu = m.zeros(3, device="cuda")
+        gpu.fill_(m.tensor(5.0))
+        src = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        dst = m.zeros(3, device="cuda")
+        dst.copy_(src)  # recorded: src requires grad
+        (dst * 2).sum().backward()
+        assert dst.is_cuda and not src.grad.is_cuda
+        got.append((cpu.tolist(), gpu.tolist(), dst.tolist(), src.grad.tolist()))
+    assert got[0] == got[1]
+
+
+def test_numpy_functions_of_a_cuda_tensor_raise_like_torch():
+    for m in (ember, torch):
+        with pytest.raises(TypeError, match="can't convert cuda:0 device type tensor to numpy"):
+            np.asarray(m.ones(2, device="cuda"))
+
+
+def test_copy_and_pickle_keep_the_device():
+    import copy
+    import pickle
+
+    e = ember.tensor([1.0, 2.0], device="cuda")
+    for u in (copy.copy(e), copy.deepcopy(e), pickle.loads(pickle.dumps(e))):
+        assert u.is_cuda and u.tolist() == [1.0, 2.0]

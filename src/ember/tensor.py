@@ -262,10 +262,9 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        if self._rg:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
-                               "tensor.detach().numpy() instead.")
-        arr = as_host(self._data)
+        # PyTorch's: ``self.numpy()``, which refuses a tensor that requires grad and one on
+        # a GPU (NumPy functions of a CUDA tensor raise; they never copy it to the host)
+        arr = self.numpy()
         return arr if dtype is None else arr.astype(dtype)
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
@@ -594,7 +593,11 @@ class Tensor:
         return ops.indexing.index_put(self, indices, values, accumulate)
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild, (as_host(self._data), self._rg))
+        data = self._data
+        if type(data) is np.ndarray:
+            return (_rebuild, (data, self._rg))
+        # (pickle, copy.copy) a GPU tensor comes back on its device, as in PyTorch
+        return (_rebuild, (as_host(data), self._rg, str(self.device)))
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
@@ -1235,8 +1238,11 @@ def _type_name(t) -> str:
     return prefix + _TYPE_NAMES[t.dtype.name]
 
 
-def _rebuild(array, requires_grad):
-    return Tensor._make(np.array(array), requires_grad)
+def _rebuild(array, requires_grad, dev=None):
+    array = np.array(array)
+    if dev is not None:
+        array = to_device(array, device(dev))
+    return Tensor._make(array, requires_grad)
 
 
 Bound.Tensor = Tensor

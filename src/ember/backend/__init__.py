@@ -19,7 +19,8 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)"
 
 __all__ = ["np", "cupy", "add_at", "cuda_available", "array_module", "array_device", "to_device",
            "device_count", "cuda_version", "cudnn_version", "as_host", "data_ptr",
-           "storage_root", "storage_offset", "cuda_index", "on_device", "as_strided"]
+           "storage_root", "storage_offset", "cuda_index", "on_device", "as_strided",
+           "reshape_view"]
 
 
 class _Cupy:
@@ -131,7 +132,23 @@ def as_strided(arr, shape, strides):
     """A view of ``arr``'s memory with ``shape`` and ``strides`` (in bytes)."""
     if type(arr) is np.ndarray:
         return np.lib.stride_tricks.as_strided(arr, shape, strides)
-    return cupy().lib.stride_tricks.as_strided(arr, shape, strides)
+    # CuPy's as_strided makes a new array on ``arr``'s memory with no ``base``, which would
+    # pass for the owner of its memory (the engine adopts such a gradient as ``.grad``
+    # without a copy): a view of it has one.
+    return cupy().lib.stride_tricks.as_strided(arr, shape, strides).view()
+
+
+def reshape_view(arr, shape):
+    """``arr`` with ``shape`` as a view of its memory; ValueError where no view has it.
+
+    NumPy's ``reshape(copy=False)``. CuPy's ``reshape`` copies where it must (and not every
+    CuPy version takes ``copy``); a copy shows as a new data pointer."""
+    if type(arr) is np.ndarray:
+        return arr.reshape(shape, copy=False)
+    out = arr.reshape(shape)
+    if arr.size and out.data.ptr != arr.data.ptr:
+        raise ValueError("cannot reshape the array without copying it")
+    return out
 
 
 def as_host(arr) -> np.ndarray:

@@ -86,8 +86,9 @@ HALF_NUMBER_IN_FLOAT: set = set()
 
 
 def _wrap_int_scalar(ad, b):
-    # NumPy refuses Python ints out of range for the array's dtype; PyTorch wraps them.
-    return np.array(b).astype(ad.dtype)
+    # NumPy refuses Python ints out of range for the array's dtype; PyTorch wraps them. A
+    # NumPy scalar, not a 0-d array: CuPy's ufuncs take scalars but refuse host arrays.
+    return np.array(b).astype(ad.dtype)[()]
 
 
 def numpy_scalar(b):

@@ -456,6 +456,8 @@ def fill_(t, value):
                            f"{value.ndim} dimensions.")
     if type(value) is complex:
         value = real_fill_value(value, FROM_NUMPY[t._data.dtype])
+    if is_tensor and type(value._data) is not type(t._data):
+        value = value.to(t.device)  # PyTorch fills from a 0-d tensor on any device
     if (not GradMode.enabled or not (t._rg or is_tensor and value._rg)) \
             and not (AfterOp.on and has_tangent(t, value)):
         check_inplace_allowed(t)
@@ -508,6 +510,8 @@ def copy_(t, src, non_blocking: bool = False):
         write_result_cast(t, data)
         bump_version(t)
         return t
+    if type(src._data) is not type(t._data):
+        src = src.to(t.device)  # a differentiable move: the gradient goes back to src's device
     return inplace(t, lambda x, s: apply(COPY, (x, s)), src)
 
 

@@ -974,8 +974,9 @@ def _compare(fn, name=None):
                 b = b.item()
             if type(b) is int and a.dtype.kind in "iu":
                 # PyTorch casts an int scalar to the tensor's dtype, wrapping out-of-range
-                # values; NumPy would compare the exact values instead.
-                b = np.array(b).astype(a.dtype)
+                # values; NumPy would compare the exact values instead. (A NumPy scalar: a
+                # host 0-d array does not mix with a CuPy array.)
+                b = np.array(b).astype(a.dtype)[()]
         elif name is not None:
             raise _invalid_comparison(name, input, other)
         else:

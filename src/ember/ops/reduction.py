@@ -485,7 +485,7 @@ def _arg_extreme(name, fn, input, dim, keepdim):
     if x.size == 0 and x.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     if x.ndim == 0:
-        return Bound.new(np.zeros((), dtype=np.int64))
+        return Bound.new(np.zeros_like(x, dtype=np.int64))  # on the input's device
     return Bound.new(fn(x, axis=d, keepdims=keepdim).astype(np.int64))
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from ..autograd.forward_grad import AfterOp
 from ..autograd.grad_mode import GradMode
 from ..autograd.node import Node
-from ..backend import add_at, as_strided, storage_offset
+from ..backend import add_at, as_strided, reshape_view, storage_offset
 from ..dtype import SCALAR_TYPE_NAMES
 from ._apply import unary
 from .dims import normalize_dim, normalize_dims
@@ -147,7 +147,9 @@ def shape_arg(args, fn: str = "view", arg: str = "size") -> tuple:
 
 def _view_forward(x, shape):
     try:
-        out = x.reshape(shape, copy=False)
+        # (CuPy's reshape copies where it must: ``reshape_view`` refuses that)
+        out = x.reshape(shape, copy=False) if x.__class__ is np.ndarray else \
+            reshape_view(x, shape)
     except (ValueError, AttributeError, TypeError):
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
@@ -218,7 +220,10 @@ def _view_to(input, shape):
 
 def _viewable(x, shape) -> bool:
     try:
-        x.reshape(shape, copy=False)
+        if x.__class__ is np.ndarray:
+            x.reshape(shape, copy=False)
+        else:
+            reshape_view(x, shape)
         return True
     except (ValueError, AttributeError, TypeError):
         return False

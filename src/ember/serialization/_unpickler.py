@@ -15,7 +15,7 @@ import codecs
 import pickle
 from collections import Counter, OrderedDict
 
-from ..backend import array_device, array_module
+from ..backend import as_strided
 from ..device import device
 from ..dtype import ALL_DTYPES, dtype
 from ..nn.parameter import Parameter
@@ -104,9 +104,7 @@ def _rebuild_tensor(storage, storage_offset, size, stride) -> Tensor:
     if contiguous or not numel:
         out = arr[offset:offset + numel].reshape(size)
     else:
-        xp = array_module(array_device(arr))
-        out = xp.lib.stride_tricks.as_strided(arr[offset:], shape=size,
-                                              strides=tuple(s * item for s in stride))
+        out = as_strided(arr[offset:], size, tuple(s * item for s in stride))
     return Tensor._make(out)
 
 
