@@ -142,5 +142,6 @@ def test_legacy_zip_checkpoint(home, tmp_path):
     checkpoints.mkdir(parents=True)
     with zipfile.ZipFile(checkpoints / "old.zip", "w") as z:
         z.writestr("old.pth", data)
-    out = hub.load_state_dict_from_url("https://example.com/old.zip")
+    with pytest.warns(FutureWarning, match="Falling back to the old format < 1.6"):
+        out = hub.load_state_dict_from_url("https://example.com/old.zip")
     assert list(out) == ["w", "n"]

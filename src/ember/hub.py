@@ -14,7 +14,9 @@ import re
 import sys
 import tempfile
 import uuid
+import warnings
 import zipfile
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 from urllib.request import Request, urlopen
@@ -146,19 +148,39 @@ def download_url_to_file(url: str, dst: str, hash_prefix: str | None = None,
 def _is_legacy_zip_format(filename: str) -> bool:
     """Old checkpoints were a zip holding one file that is the real checkpoint."""
     if zipfile.is_zipfile(filename):
-        infolist = zipfile.ZipFile(filename).infolist()
+        with zipfile.ZipFile(filename) as zf:
+            infolist = zf.infolist()
         return len(infolist) == 1 and not infolist[0].is_dir()
     return False
+
+
+def _safe_extract_zip(zip_file: zipfile.ZipFile, extract_to: str) -> None:
+    """Extract every member of ``zip_file`` under ``extract_to``, refusing (``ValueError``)
+    absolute paths, ``..`` components and anything else that would land outside it."""
+    root = Path(extract_to).resolve(strict=False)
+    for member in zip_file.infolist():
+        name = os.path.normpath(member.filename)
+        if name.startswith(("/", "\\")) or (len(name) >= 2 and name[1] == ":"
+                                             and name[0].isalpha()):
+            raise ValueError(f"Archive entry has absolute path: {member.filename}")
+        if ".." in re.split(r"[/\\]", name):
+            raise ValueError(f"Archive entry contains directory traversal: {member.filename}")
+        if not (root / name).resolve(strict=False).is_relative_to(root):
+            raise ValueError(f"Archive entry escapes target directory: {member.filename}")
+        zip_file.extract(member, root)
 
 
 def _legacy_zip_load(filename: str, model_dir: str, map_location, weights_only: bool):
     from .serialization import load
 
+    warnings.warn("Falling back to the old format < 1.6. This support will be deprecated in "
+                  "favor of default zipfile format introduced in 1.6. Please redo torch.save() "
+                  "to save it in the new zipfile format.", FutureWarning, stacklevel=3)
     with zipfile.ZipFile(filename) as f:
         members = f.infolist()
         if len(members) != 1:
             raise RuntimeError("Only one file(not dir) is allowed in the zipfile")
-        f.extractall(model_dir)
+        _safe_extract_zip(f, model_dir)
         extracted = os.path.join(model_dir, members[0].filename)
     return load(extracted, map_location=map_location, weights_only=weights_only)
 

@@ -66,13 +66,15 @@ def test_compose_and_reprs():
 
 
 def test_weights_transforms_preset_on_tensors():
+    from tests.vision.torch_transforms import image_classification
+
     preset = ResNet18_Weights.DEFAULT.transforms()
     assert "crop_size=[224]" in repr(preset) and "resize_size=[256]" in repr(preset)
-    x = ember.rand(3, 8, 8)
+    x = ember.rand(3, 8, 8)  # resized to 256 x 256, then cropped, as torchvision does
     out = preset(x)
-    mean = np.array([0.485, 0.456, 0.406], np.float32).reshape(3, 1, 1)
-    std = np.array([0.229, 0.224, 0.225], np.float32).reshape(3, 1, 1)
-    np.testing.assert_allclose(out.numpy(), (x.numpy() - mean) / std, rtol=1e-5)
+    expected = image_classification(torch.tensor(x.numpy()), crop_size=224)
+    assert out.shape == ember.Size([3, 224, 224])
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-5, atol=1e-5)
 
 
 def test_pil_images_when_pillow_is_installed():

@@ -49,15 +49,16 @@ def _check_padding(mode: str, pad: int, batch: int, length: int) -> None:
     """PyTorch's checks of ``F.pad`` on the (1, batch, length) view ``stft`` pads."""
     if mode not in _PAD_MODES:
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if mode in ("reflect", "replicate") and (batch == 0 or length == 0):
+        raise RuntimeError("Expected 2D or 3D (batch mode) tensor with possibly 0 batch size "
+                           "and other non-zero dimensions for input, but got: "
+                           f"[1, {batch}, {length}]")
     if mode == "reflect" and pad >= length:
         raise RuntimeError(
             "Argument #4: Padding size should be less than the corresponding input dimension, "
             f"but got: padding ({pad}, {pad}) at dimension 2 of input [1, {batch}, {length}]")
     if mode == "circular" and pad > length:
         raise RuntimeError("Padding value causes wrapping around more than once.")
-    if mode == "replicate" and length == 0:
-        raise RuntimeError("Expected 2D or 3D (batch mode) tensor with possibly 0 batch size "
-                           "and other non-zero dimensions for input")
 
 
 def _compose(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
@@ -125,13 +126,17 @@ def stft_parts(waveform: Tensor, pad: int, window: Tensor, n_fft: int, hop_lengt
     if not waveform.is_floating_point():
         raise RuntimeError("stft: expected a tensor of floating point or complex values")
     batch, length = waveform.shape
-    index, mask, _ = _frame_index(length, pad, n_fft, hop_length, win_length, center,
-                                  pad_mode, batch)
+    index, mask, n_frames = _frame_index(length, pad, n_fft, hop_length, win_length, center,
+                                         pad_mode, batch)
     if window.dim() != 1 or window.shape[0] != win_length:
         raise RuntimeError(f"stft: expected a 1D window tensor of size equal to "
                            f"win_length={win_length}, but got window with size "
                            f"{list(window.shape)}")
-    frames = waveform[:, index]  # (batch, n_frames, win_length)
+    if length == 0:  # nothing but zero padding: there is no sample to gather
+        frames = creation.zeros(batch, n_frames, win_length, dtype=waveform.dtype,
+                                device=waveform.device)
+    else:
+        frames = waveform[:, index]  # (batch, n_frames, win_length)
     if mask is not None:
         frames = frames * creation.tensor(mask, dtype=frames.dtype, device=frames.device)
     frames = frames * window

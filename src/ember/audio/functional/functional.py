@@ -70,7 +70,8 @@ def spectrogram(waveform: Tensor, pad: int, window: Tensor, n_fft: int, hop_leng
         raise NotImplementedError(_NO_COMPLEX)
     frame_length_norm, window_norm = _get_spec_norms(normalized)
     shape = tuple(waveform.shape)
-    packed = waveform.reshape(-1, shape[-1])
+    # torchaudio packs the zero-padded waveform, so only an unpadded empty one is ambiguous
+    packed = waveform.reshape(-1 if pad <= 0 else math.prod(shape[:-1]), shape[-1])
     real, imag = stft_parts(packed, pad, window, n_fft, hop_length, win_length, center,
                             pad_mode, onesided, frame_length_norm)
     squared = real * real + imag * imag  # |STFT| ** 2, (batch, n_frames, n_freq)

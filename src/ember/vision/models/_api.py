@@ -7,6 +7,7 @@ import inspect
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from inspect import signature
 from types import ModuleType
 from typing import Any, TypeVar, get_type_hints
@@ -31,6 +32,20 @@ class Weights:
     url: str
     transforms: Callable
     meta: dict[str, Any]
+
+    def __eq__(self, other: Any) -> bool:
+        # ``transforms`` is usually a ``functools.partial``, and a copy of a partial (what
+        # deepcopy and unpickling make) is not equal to it; compare what it binds instead,
+        # so that an enum member can be looked up again by its value.
+        if not isinstance(other, Weights):
+            return NotImplemented
+        if self.url != other.url or self.meta != other.meta:
+            return False
+        if isinstance(self.transforms, partial) and isinstance(other.transforms, partial):
+            return (self.transforms.func == other.transforms.func
+                    and self.transforms.args == other.transforms.args
+                    and self.transforms.keywords == other.transforms.keywords)
+        return self.transforms == other.transforms
 
 
 class WeightsEnum(enum.Enum):

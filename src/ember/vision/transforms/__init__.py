@@ -2,8 +2,9 @@
 
 from . import functional
 from .transforms import (
-    CenterCrop, Compose, InterpolationMode, Lambda, Normalize, PILToTensor, Resize, ToTensor,
+    CenterCrop, Compose, ConvertImageDtype, InterpolationMode, Lambda, Normalize, PILToTensor,
+    Resize, ToTensor,
 )
 
-__all__ = ["Compose", "ToTensor", "PILToTensor", "Normalize", "Resize", "CenterCrop",
-           "Lambda", "InterpolationMode", "functional"]
+__all__ = ["Compose", "ToTensor", "PILToTensor", "ConvertImageDtype", "Normalize", "Resize",
+           "CenterCrop", "Lambda", "InterpolationMode", "functional"]

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...dtype import float32
+from ...nn.modules.module import Module
 from ...tensor import Tensor
 from . import functional as F
-from .transforms import InterpolationMode
+from .functional import InterpolationMode
 
 __all__ = ["ImageClassification"]
 
 
-class ImageClassification:
+class ImageClassification(Module):
     """Resize (shorter side to ``resize_size``), center-crop to ``crop_size``, convert to a
-    float tensor in [0, 1] and normalize with ImageNet's mean and std.
+    float32 tensor in [0, 1] (``convert_image_dtype``) and normalize with ImageNet's mean
+    and std.
 
-    Takes a PIL image (resized and cropped with Pillow) or an already sized float tensor.
+    Takes a PIL image or a tensor image ``(..., C, H, W)`` (uint8 or float); tensors are
+    cropped but not resampled (see ``functional.resize``).
     """
 
     def __init__(self, *, crop_size: int, resize_size: int = 256,
@@ -23,6 +27,7 @@ class ImageClassification:
                  std: tuple[float, ...] = (0.229, 0.224, 0.225),
                  interpolation: InterpolationMode = InterpolationMode.BILINEAR,
                  antialias: bool | None = True) -> None:
+        super().__init__()
         self.crop_size = [crop_size]
         self.resize_size = [resize_size]
         self.mean = list(mean)
@@ -30,13 +35,13 @@ class ImageClassification:
         self.interpolation = interpolation
         self.antialias = antialias
 
-    def __call__(self, img: Any) -> Tensor:
+    def forward(self, img: Any) -> Tensor:
+        img = F.resize(img, self.resize_size, interpolation=self.interpolation,
+                       antialias=self.antialias)
+        img = F.center_crop(img, self.crop_size)
         if not isinstance(img, Tensor):
-            img = F.resize(img, self.resize_size, self.interpolation)
-            img = F.center_crop(img, self.crop_size)
-            img = F.to_tensor(img)
-        elif not img.is_floating_point():
-            img = img.float().div(255)
+            img = F.pil_to_tensor(img)
+        img = F.convert_image_dtype(img, float32)
         return F.normalize(img, mean=self.mean, std=self.std)
 
     def __repr__(self) -> str:
