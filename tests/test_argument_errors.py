@@ -148,6 +148,7 @@ CASES = {
     "t @ ndarray": lambda M: _t(M) @ np.ones(3),
     "ndarray @ t": lambda M: np.ones((2, 2)) @ _t(M),
     "np.exp(t)": lambda M: np.exp(_t(M)),
+    "np.greater(t, 1)": lambda M: np.greater(_t(M), 1),
 }
 
 

@@ -631,10 +631,18 @@ def _got(*args, **kwargs) -> str:
     return ", ".join(names)
 
 
+def _rng(generator, name: str, args: tuple, size=None) -> np.random.Generator:
+    """``random.rng_of(generator)`` for op ``name`` called with ``args`` (and ``size=``), whose
+    type names its error lists (worked out only for a bad ``generator``)."""
+    if generator is None or isinstance(generator, _random.Generator):
+        return _random.rng_of(generator)
+    return _random.rng_of(generator, name, _got(*args, size=size))
+
+
 def rand(*args, size=None, generator=None, out=None, dtype: dtype | None = None, layout=None,
          device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Random numbers drawn uniformly from [0, 1), of the shape given by ``size``."""
-    rng = _random.rng_of(generator, "rand", _got(*args, size=size))
+    rng = _rng(generator, "rand", args, size)
     shape = _size("rand", args if size is None else (size,))
     dt = _float_dtype(dtype or _Default.dtype, "check_uniform_bounds")
     arr = rng.random(shape, dtype=np.float64).astype(dt.np)
@@ -644,7 +652,7 @@ def rand(*args, size=None, generator=None, out=None, dtype: dtype | None = None,
 def randn(*args, size=None, generator=None, out=None, dtype: dtype | None = None, layout=None,
           device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Random numbers from the standard normal distribution, of the shape ``size``."""
-    rng = _random.rng_of(generator, "randn", _got(*args, size=size))
+    rng = _rng(generator, "randn", args, size)
     shape = _size("randn", args if size is None else (size,))
     dt = _float_dtype(dtype or _Default.dtype, "normal_kernel_cpu")
     arr = rng.standard_normal(shape).astype(dt.np)
@@ -681,7 +689,7 @@ def randint(low=_NO_LOW, high=None, size=None, *, generator=None, out=None,
     if high is None or size is None or high is _NO_LOW:
         raise TypeError(f"randint() received an invalid combination of arguments - got "
                         f"({_got(*given)})")
-    rng = _random.rng_of(generator, "randint", _got(*given))
+    rng = _rng(generator, "randint", given)
     if short_form:
         if _as_int(high) is None:
             raise TypeError(f"randint(): argument 'high' (position 1) must be int, not "
@@ -715,7 +723,7 @@ def randint(low=_NO_LOW, high=None, size=None, *, generator=None, out=None,
 def randperm(n: int, *, generator=None, out=None, dtype: dtype | None = None, layout=None,
              device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A random permutation of the integers ``0 .. n - 1`` (int64 unless ``dtype``)."""
-    rng = _random.rng_of(generator, "randperm", _got(n))
+    rng = _rng(generator, "randperm", (n,))
     if _as_int(n) is None:
         raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not "
                         f"{type(n).__name__}")
@@ -740,7 +748,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None,
     Either may be a tensor (the result takes their broadcast shape, and gradients flow to
     them); with two numbers, ``size`` gives the shape.
     """
-    rng = _random.rng_of(generator, "normal", _got(mean, std, *(() if size is None else (size,))))
+    rng = _rng(generator, "normal", (mean, std) if size is None else (mean, std, size))
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         if size is not None:  # no overload takes a tensor and a size
             raise TypeError(f"normal() received an invalid combination of arguments - got "

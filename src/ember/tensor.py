@@ -269,8 +269,10 @@ class Tensor:
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
         # A NumPy function of a tensor (``np.exp(t)``, ``t @ ndarray``) returns a tensor, as
-        # in PyTorch, where ember has the result's dtype.
+        # in PyTorch (which makes a bool result uint8), where ember has the result's dtype.
         array = np.asarray(array)
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
         return Tensor._make(array) if array.dtype in FROM_NUMPY else array
 
     def to(self, *args, **kwargs) -> Tensor:

@@ -506,6 +506,41 @@ def test_enable_grad_inside_inference_mode_like_torch():
     _same(scenario)
 
 
+def test_create_graph_inside_inference_mode_records_nothing_like_torch():
+    """A backward pass with ``create_graph`` run inside ``inference_mode`` records no graph
+    (its formulas would otherwise save inference tensors)."""
+    def scenario(m):
+        x = m.ones(2, requires_grad=True)
+        y = (x * x).sum()
+        with m.inference_mode():
+            g, = m.autograd.grad(y, x, create_graph=True)
+            return [g.requires_grad, g.grad_fn is None, g.tolist(), m.is_grad_enabled()]
+    _same(scenario)
+
+
+def test_grad_of_a_transposed_gradient_is_contiguous_like_torch():
+    """``.grad`` (and a retained gradient) is a C-contiguous copy when the engine must copy
+    a gradient that arrives transposed, on every path (anomaly mode, hooks, retain_grad)."""
+    def scenario(m):
+        out = []
+        c = m.arange(12.).reshape(4, 3)
+        for how in ("anomaly", "hook", "retain_grad"):
+            x = m.ones(3, 4, requires_grad=True)
+            y = x * 1
+            if how == "hook":
+                x.register_hook(lambda g: None)
+            elif how == "retain_grad":
+                y.retain_grad()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with m.autograd.set_detect_anomaly(how == "anomaly"):
+                    (y.t() * c).sum().backward()
+            g = y.grad if how == "retain_grad" else x.grad
+            out.append([how, g.is_contiguous(), list(g.stride()), g.tolist()])
+        return out
+    _same(scenario)
+
+
 # ---- forward AD: gradients computed inside a dual level ------------------------------------
 def _dual_cases():
     def pow3(m, x, p):

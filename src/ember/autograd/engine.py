@@ -50,11 +50,17 @@ def _accumulate(variable, g, create_graph: bool, grads) -> None:
         elif _owned(g, grads):
             variable._grad = g.detach() if g._rg else g
         else:
-            variable._grad = g.detach().clone()
+            variable._grad = _contiguous_copy(g.detach())
     elif create_graph:
         variable._grad = old + g
     else:
         add_into(old, g._data)
+
+
+def _contiguous_copy(g):
+    """A C-contiguous copy of ``g``, as PyTorch's ``.grad`` is (``clone`` would keep the
+    layout of a transposed gradient)."""
+    return g.clone() if g._data.flags.c_contiguous else g.contiguous()
 
 
 def run_post_accumulate_hooks(node, variable) -> None:
@@ -228,7 +234,7 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
     ready = root_nodes if deps is None else [n for n in dict.fromkeys(root_nodes)
                                              if deps[n] == 0]
     prev_mode = GradMode.enabled
-    GradMode.enabled = create_graph
+    GradMode.enabled = create_graph and not GradMode.inference  # inference records nothing
     anomaly = AnomalyMode.enabled and AnomalyMode.check_nan
     special = batch is not None or AnomalyMode.enabled
     if not special and not create_graph and needed is None and not capture_at and accumulate:
@@ -431,6 +437,6 @@ def _retain_grads(node, grads) -> None:
         if t is None or g is None:
             continue
         if t._grad is None:
-            t._grad = g.clone() if GradMode.enabled else g.detach().clone()
+            t._grad = _contiguous_copy(g if GradMode.enabled else g.detach())
         else:
             t._grad = t._grad + g

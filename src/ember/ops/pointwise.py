@@ -228,6 +228,7 @@ SUB_SCALAR = defop("sub", inputs=("self", "other"), node="SubBackward1", no_edge
 HALF_NUMBER_IN_FLOAT.update((MUL, MUL_SCALAR, DIV, DIV_FLOOR, DIV_TRUNC, FLOOR_DIVIDE,
                              FLOOR_DIVIDE_SCALAR))
 
+
 def _mul_scalar(t, s):
     return binary(MUL_SCALAR, t, s)
 

@@ -6,7 +6,8 @@ import numpy as np
 
 SCALAR_ARRAYS: dict = {}  # NumPy dtype -> {number: read-only 0-d array}
 # Floating dtypes whose ops with a Python number take the fast paths (a cached 0-d array of
-# the same dtype); float16 computes in float32 instead, as PyTorch does.
+# the same dtype); float16 takes the general path, where multiply and the divisions take the
+# number at float precision, as PyTorch's kernels do (``_apply.HALF_NUMBER_IN_FLOAT``).
 FAST_FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 

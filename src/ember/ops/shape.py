@@ -332,7 +332,9 @@ def _squeeze_dims(input, dims):
 
 
 def _unsqueeze_forward(x, dim):
-    out = np.expand_dims(x, dim)
+    shape = x.shape
+    # (a reshape that only inserts a size-1 dim never copies, on NumPy or CuPy)
+    out = x.reshape(shape[:dim] + (1,) + shape[dim:])
     strides = x.strides
     # PyTorch's strides: the others unchanged (NumPy may change those of size-1 dims)
     strides = strides[:dim] + (

@@ -18,8 +18,8 @@ class ImageClassification(Module):
     float32 tensor in [0, 1] (``convert_image_dtype``) and normalize with ImageNet's mean
     and std.
 
-    Takes a PIL image or a tensor image ``(..., C, H, W)`` (uint8 or float); tensors are
-    cropped but not resampled (see ``functional.resize``).
+    Takes a PIL image (resampled by Pillow) or a tensor image ``(..., C, H, W)`` (uint8 or
+    float; resampled as ``interpolate`` does, see ``functional.resize``).
     """
 
     def __init__(self, *, crop_size: int, resize_size: int = 256,

@@ -296,7 +296,6 @@ def _interpolation_matrix(n_in: int, n_out: int, mode: str, antialias: bool) -> 
 def _resize_tensor(img: Tensor, size: list[int], mode: str, antialias: bool | None) -> Tensor:
     """torchvision's tensor resize: PyTorch's ``interpolate`` along H and W, in float (an
     integer image is rounded back to its dtype)."""
-    _assert_image_tensor(img)
     batch_shape = (1, *img.shape) if img.ndim < 4 else tuple(img.shape)  # as interpolate's
     spatial = list(batch_shape[2:])
     if len(spatial) != 2:
