@@ -755,3 +755,16 @@ def test_random_view_chains_changed_in_place_like_torch(case):
         assert e[:2] == t[:2] and e[2] == ember_text(t[2])
     else:
         assert e == t
+
+
+def test_inplace_through_a_view_with_a_transposed_base_gradient():
+    # CopySlices takes the base's gradient in the base's layout, as PyTorch copies it there:
+    # a transposed gradient still goes through the view chain (here a ``view(16)``)
+    grads = []
+    for m in (torch, ember):
+        leaf = m.arange(16.0, requires_grad=True)
+        base = leaf.reshape(4, 4) * 1
+        base.view(16).mul_(2)
+        (base.t() * m.arange(16.0).reshape(4, 4)).sum().backward()
+        grads.append(leaf.grad.tolist())
+    assert grads[1] == grads[0]

@@ -462,7 +462,7 @@ def _mark_dirty(ctx, t, nr: int) -> None:
     if base._rg and base._grad_fn is None:
         raise RuntimeError(VIEW_OF_LEAF_ERROR)
     chain = t._view[0]
-    base._grad_fn = CopySlices(edge_of(base), (ctx, nr), chain)
+    base._grad_fn = CopySlices(edge_of(base), (ctx, nr), chain, base._data.flags.c_contiguous)
     base._output_nr = 0
     base._rg = True
     prev = GradMode.enabled

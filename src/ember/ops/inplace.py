@@ -175,9 +175,9 @@ class CopySlices(Node):
     kept as an edge instead: input 1 is then that node, which gets the region's gradient.)
     """
 
-    __slots__ = ("_chain", "_meta", "_fn")
+    __slots__ = ("_chain", "_meta", "_fn", "_c_order")
 
-    def __init__(self, base_edge, op_edge, chain) -> None:
+    def __init__(self, base_edge, op_edge, chain, c_order: bool = True) -> None:
         fn, nr = op_edge
         if isinstance(fn, OpNode) and fn._num_outputs == 1:
             Node.__init__(self, (base_edge,) + fn.next_functions[1:])
@@ -189,6 +189,7 @@ class CopySlices(Node):
             self._fn = None
             self._meta = None
         self._chain = chain
+        self._c_order = c_order  # the base is C-contiguous: its view chain fits such a grad
 
     def name(self) -> str:
         return "ember::autograd::CopySlices"
@@ -203,6 +204,10 @@ class CopySlices(Node):
         if self._fn is _RELEASED:
             raise RuntimeError(SECOND_BACKWARD)
         grad = grad_outputs[0]
+        if self._c_order and grad is not None and not grad._data.flags.c_contiguous:
+            # As PyTorch copies the gradient into the base's layout: the view chain was
+            # made on the base, so a transposed gradient may not take its ``view`` steps.
+            grad = grad.contiguous()
         if needs is None:  # None: every input that has an edge
             needs = tuple(e[0] is not None for e in self.next_functions)
         fn = self._fn
@@ -337,7 +342,8 @@ def inplace(t, fn, *args, **kwargs):
         return t
     chain = t._view[0]
     old_base = base._grad_fn
-    copy_slices = CopySlices(edge_of(base), (new_node, result._output_nr), chain)
+    copy_slices = CopySlices(edge_of(base), (new_node, result._output_nr), chain,
+                             base._data.flags.c_contiguous)
     base._grad_fn = copy_slices
     base._output_nr = 0
     base._rg = True
