@@ -8,13 +8,15 @@ loss.backward()``), with the same weights and input in both libraries:
 - ``conv2d`` of a (16, 64, 32, 32) input with a (64, 64, 3, 3) weight, padding 1: the 3x3
   convolution of a resnet's first stage.
 
-Runs alternate between the libraries so that drift in the machine's speed hits both alike
-(each timed run follows an untimed one of the same library, so that the other library's
-spinning BLAS/OpenMP threads are not timed); each library gets warm-up runs first, and the
-median (and the best) of the repeats is reported in milliseconds, with the ratio
-ember/torch. Before timing, the gradients of both
-are compared, so that the timing compares the same work. This is a benchmark, not a test:
-nothing here fails on a slow result.
+Runs alternate between the libraries so that drift in the machine's speed hits both alike.
+Each timed run follows a pause (``--pause``) and an untimed run of the same library, so that
+the other library's idle threads are not timed: OpenBLAS's workers spin on their cores for
+tens of milliseconds after NumPy's last matrix product, and with no pause they took one of
+the two cores from torch's next run, doubling its median. Each library gets warm-up runs
+first, and the median (and the best) of the repeats is reported in milliseconds, with the
+ratio ember/torch. Before timing, the gradients of both are compared, so that the timing
+compares the same work. This is a benchmark, not a test: nothing here fails on a slow
+result.
 
     python bench/resnet_step.py                  # or: make bench
     python bench/resnet_step.py --repeats 30 --torch-threads 1
@@ -105,7 +107,7 @@ def check(case) -> None:
             raise SystemExit("ember and torch disagree on a gradient")
 
 
-def measure(case, repeats: int, warmup: int) -> dict:
+def measure(case, repeats: int, warmup: int, pause: float = 0.0) -> dict:
     for run, _ in case.values():
         for _ in range(warmup):
             run()
@@ -113,8 +115,10 @@ def measure(case, repeats: int, warmup: int) -> dict:
     times = {name: [] for name in case}
     for _ in range(repeats):
         for name, (run, _) in case.items():
-            # One untimed run first: the other library's BLAS/OpenMP threads may still be
-            # spinning on the 2 cores right after its turn, which would be timed otherwise.
+            # A pause and one untimed run first: the other library's BLAS/OpenMP threads
+            # may still be spinning on the 2 cores right after its turn, which would be
+            # timed otherwise.
+            time.sleep(pause)
             run()
             t0 = time.perf_counter()
             run()
@@ -129,6 +133,9 @@ def parse_args(argv, description: str):
     parser.add_argument("--torch-threads", type=int, default=2,
                         help="torch.set_num_threads (default 2)")
     parser.add_argument("--only", default=None, help="run the cases whose name contains this")
+    parser.add_argument("--pause", type=float, default=0.1,
+                        help="seconds to wait before each library's turn, for the other "
+                             "library's threads to stop spinning (default 0.1)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.torch_threads)
     return args
@@ -145,7 +152,7 @@ def run_cases(cases: dict, check, args, digits: int = 1) -> None:
             continue
         case = make()
         check(case)
-        times = measure(case, args.repeats, args.warmup)
+        times = measure(case, args.repeats, args.warmup, args.pause)
         med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
         best = {k: min(v) * 1e3 for k, v in times.items()}
         print(f"{name:<32}{med['ember']:>10.{digits}f}{med['torch']:>10.{digits}f}"
@@ -153,7 +160,7 @@ def run_cases(cases: dict, check, args, digits: int = 1) -> None:
               f"{best['torch']:>9.{digits}f}{best['ember'] / best['torch']:>9.2f}")
         sys.stdout.flush()
     print(f"\nMedian (and best) of {args.repeats} alternating runs after {args.warmup} "
-          "warm-up runs each.")
+          f"warm-up runs each, each after a {args.pause:g} s pause and an untimed run.")
 
 
 def main(argv=None) -> int:

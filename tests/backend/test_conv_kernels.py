@@ -24,11 +24,15 @@ CASES = [
 ]
 
 
-@pytest.fixture(params=["im2col", "shifted", "shifted-stacked"])
+@pytest.fixture(params=["im2col", "im2col-first", "shifted", "shifted-stacked"])
 def path(request, monkeypatch):
-    """``shifted``: one product per kernel offset; ``shifted-stacked``: one product for all
-    offsets, then the shifted sums (the form for small grids)."""
-    if request.param != "im2col":
+    """``im2col-first``: columns in the weight's own (channel, kernel) order, the layout
+    for outputs with fewer positions than channels; ``shifted``: one product per kernel
+    offset; ``shifted-stacked``: one product for all offsets, then the shifted sums (the
+    form for small grids)."""
+    if request.param == "im2col-first":
+        monkeypatch.setattr(kernels, "_channels_last_pays", lambda rows, out_channels: False)
+    elif request.param != "im2col":
         monkeypatch.setattr(kernels, "_SHIFTED_MIN_CHANNELS", 1)
         monkeypatch.setattr(kernels, "_SHIFTED_MAX_GRID", float("inf"))
         monkeypatch.setattr(kernels, "_SHIFTED_MIN_BYTES", 0)
@@ -95,7 +99,8 @@ def test_shifted_path_runs_where_forced(path, monkeypatch):
         monkeypatch.setattr(kernels, name,
                             lambda *a, real=real, name=name: calls.append(name) or real(*a))
     _run((1, 3, 13, 12), (5, 3, 7, 7), (1, 1), (3, 3), (1, 1), 1, np.float64)
-    expected = [] if path == "im2col" else ["_shifted_conv"] * 2 + ["_shifted_weight_grad"]
+    expected = [] if path.startswith("im2col") else \
+        ["_shifted_conv"] * 2 + ["_shifted_weight_grad"]
     assert calls == expected
 
 
@@ -138,3 +143,39 @@ def test_small_planes_skip_padding_only_taps_and_match_torch(case, dtype):
     for a, r in zip(ours, ref):
         assert a.shape == r.shape and a.dtype == r.dtype
         np.testing.assert_allclose(a, r, rtol=tol, atol=tol * max(1.0, np.abs(r).max()))
+
+
+# Max pooling keeps a running maximum and window index by arithmetic: ties (the first
+# maximum wins), NaN (it propagates, with the last NaN's index), windows of -inf and of
+# padding alone, dilation, ceil mode and integers must all give torch's values and indices.
+POOLS = [
+    # (kernel, stride, padding, dilation, ceil_mode)
+    ((3, 3), (2, 2), (1, 1), (1, 1), False),
+    ((2, 2), (2, 2), (0, 0), (1, 1), True),
+    ((3, 2), (1, 2), (1, 0), (2, 1), False),
+    ((3, 3), (2, 2), (1, 1), (1, 1), True),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+@pytest.mark.parametrize("pool", POOLS)
+def test_max_pool_values_and_indices_match_torch(pool, dtype):
+    import ember
+
+    kernel, stride, padding, dilation, ceil_mode = pool
+    rng = np.random.default_rng(0)
+    x = rng.integers(-2, 3, size=(2, 3, 7, 8)).astype(dtype)  # many ties
+    if dtype != np.int32:
+        x[0, 0, 2, 3] = np.nan
+        x[0, 1, 1:3, 1:3] = np.nan
+        x[1, 0, :3, :3] = -np.inf
+        x[1, 2] = -np.inf
+    y, i = ember.nn.functional.max_pool2d(ember.tensor(x), kernel, stride, padding, dilation,
+                                          ceil_mode, return_indices=True)
+    if dtype == np.int32:  # torch's CPU max pool takes no integers: compare in float64
+        x = x.astype(np.float64)
+    ty, ti = torch.nn.functional.max_pool2d(torch.from_numpy(x), kernel, stride, padding,
+                                            dilation, ceil_mode, return_indices=True)
+    np.testing.assert_array_equal(y.numpy(), ty.numpy().astype(dtype))
+    np.testing.assert_array_equal(i.numpy(), ti.numpy())
+    assert i.dtype == ember.int64

@@ -179,3 +179,40 @@ def test_eval_without_running_stats_uses_batch_statistics():
     e.eval()
     t.eval()
     _step(e, t, (3, 3, 2, 2), 0)
+
+
+def test_functional_running_stats_are_updated_in_place_as_torch_does():
+    # PyTorch's kernel writes the running statistics without bumping their version
+    x = np.random.default_rng(0).standard_normal((4, 3, 5, 5)).astype(np.float32)
+    stats = {}
+    for lib in (ember, torch):
+        rm, rv = lib.zeros(3), lib.ones(3)
+        view = rm[1:]
+        lib.nn.functional.batch_norm(lib.tensor(x), rm, rv, training=True, momentum=0.25)
+        stats[lib.__name__] = (rm.numpy().copy(), rv.numpy().copy(), view.numpy().copy(),
+                               rm._version, rv._version)
+    ours, ref = stats["ember"], stats["torch"]
+    for a, r in zip(ours[:3], ref[:3]):
+        np.testing.assert_allclose(a, r, rtol=1e-6, atol=1e-7)
+    assert ours[3:] == ref[3:]
+
+
+@pytest.mark.parametrize("shape", [(8, 4, 6, 6), (16, 5, 1, 1), (3, 6)])
+def test_train_gradients_of_an_offset_input_match_torch(shape):
+    # statistics and gradients from per-channel sums: an input far from zero mean must not
+    # lose the gradient to cancellation
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal(shape) * 0.5 + 40.0).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    w = rng.uniform(0.5, 1.5, shape[1]).astype(np.float32)
+    b = rng.standard_normal(shape[1]).astype(np.float32)
+    grads = {}
+    for lib in (ember, torch):
+        xt, wt, bt = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
+        rm, rv = lib.zeros(shape[1]), lib.ones(shape[1])
+        out = lib.nn.functional.batch_norm(xt, rm, rv, wt, bt, training=True)
+        out.backward(lib.tensor(g))
+        grads[lib.__name__] = [out.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(),
+                               bt.grad.numpy(), rm.numpy(), rv.numpy()]
+    for a, r in zip(grads["ember"], grads["torch"]):
+        np.testing.assert_allclose(a, r, rtol=2e-4, atol=2e-4 * max(1.0, np.abs(r).max()))

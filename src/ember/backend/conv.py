@@ -1,21 +1,28 @@
 """Convolution and pooling kernels over NumPy or CuPy arrays (N-d, channels first).
 
-Convolution is im2col, channels last: the padded input moved to (N, *spatial, C), a strided
-view of every window copied once into an (N * prod(out), prod(kernel) * C) matrix, then one
-matrix product with the weight per channel group. The input gradient (a transposed
-convolution) is, at stride 1, a forward convolution of the gradient with the flipped
-kernel; otherwise the product the other way, scattered back by a loop over kernel offsets
-with one vectorised slice add each. The weight gradient is the columns against the
-gradient. At stride 1 on large inputs with many channels, where the columns would
-overflow the caches, the forward and the weight gradient skip im2col: on the zero-padded
-input laid out as (C, N * prod(padded)), each kernel offset's windows are one column slice,
-so each offset is one product (``_shifted_conv``). Every function takes ``padding`` as one
-``(low, high)`` pair per spatial dim.
+Convolution is im2col. Where the output has at least as many positions as channels, the
+columns are channels last: the padded input moved to (N, *spatial, C), a strided view of
+every window copied once into an (N * prod(out), prod(kernel) * C) matrix, then one matrix
+product with the reordered weight per channel group. With fewer positions than channels
+(the deep layers of a small batch), the columns are in the weight's own (channel, kernel)
+order, gathered one kernel offset at a time, and the products are oriented for OpenBLAS's
+short-matrix speed (``_conv_first``); kernel offsets that read only padding (a 3x3 kernel
+on a 1x1 plane) are left out. The input gradient (a transposed convolution) is, at stride
+1, a forward convolution of the gradient with the flipped kernel; otherwise the product
+the other way, scattered back by a loop over kernel offsets with one vectorised slice add
+each. The weight gradient is the columns against the gradient. At stride 1 on large inputs
+with many channels, where the columns would overflow the caches, the forward and the
+weight gradient skip im2col: on the zero-padded input laid out as (C, N * prod(padded)),
+each kernel offset's windows are one column slice, so each offset is one product
+(``_shifted_conv``). Every function takes ``padding`` as one ``(low, high)`` pair per
+spatial dim.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
 
 import numpy as np
 
@@ -66,9 +73,11 @@ def _copy_channels_last(dst, moved):
 
     On the CPU a few channels at a time: each read then walks a handful of planes rather
     than all of them, which for large planes (reads a plane apart, 4 KiB at 32x32) is
-    twice as fast as NumPy's single strided copy."""
+    twice as fast as NumPy's single strided copy (but twice as slow on 8x8 planes)."""
     c = moved.shape[-1]
-    if type(moved) is not np.ndarray or moved.size < 512 * c or c <= _CHANNEL_BLOCK:
+    positions = moved.size // c
+    if type(moved) is not np.ndarray or positions < 512 or c <= _CHANNEL_BLOCK or \
+            positions < _BLOCKED_MIN_PLANE * moved.shape[0]:
         dst[...] = moved
         return
     for i in range(0, c, _CHANNEL_BLOCK):
@@ -76,6 +85,7 @@ def _copy_channels_last(dst, moved):
 
 
 _CHANNEL_BLOCK = 8
+_BLOCKED_MIN_PLANE = 256  # positions per plane
 
 
 def _channels_last(x, padding):
@@ -106,9 +116,9 @@ def _channels_first(y):
 
 def _channels_last_pays(rows: int, out_channels: int) -> bool:
     """Whether to lay columns out channels last: their gather copies long runs, but the
-    weight must be reordered, which costs more than it saves when the output has fewer
+    weight must be reordered, which costs more than it saves when the output has no more
     positions than channels (deep layers of a small batch)."""
-    return rows >= out_channels
+    return rows > out_channels
 
 
 def _im2col(x, kernel, stride, padding, dilation, out, last: bool):
@@ -134,32 +144,175 @@ def _im2col(x, kernel, stride, padding, dilation, out, last: bool):
         strides = (st[0],) + tuple(st[2 + i] * s for i, s in enumerate(stride)) + \
             (st[1],) + tuple(st[2 + i] * d for i, d in enumerate(dilation))
     win = xp.lib.stride_tricks.as_strided(xl, shape, strides)
-    return xp.ascontiguousarray(win).reshape(n * int(np.prod(out, dtype=np.int64)), -1)
+    return xp.ascontiguousarray(win).reshape(n * math.prod(out), -1)
 
 
-def _group_cols(cols, groups, kernel_size, last: bool):
-    """The columns as ``groups`` matrices, one per channel group."""
+def _group_cols(cols, groups, kernel_size):
+    """Channels-last columns as ``groups`` matrices, one per channel group."""
     if groups == 1:
         return [cols]
     m = cols.shape[0]
-    if last:
-        split = cols.reshape(m, kernel_size, groups, -1)
-        return [split[:, :, i, :].reshape(m, -1) for i in range(groups)]
-    split = cols.reshape(m, groups, -1)
-    return [split[:, i, :] for i in range(groups)]
+    split = cols.reshape(m, kernel_size, groups, -1)
+    return [split[:, :, i, :].reshape(m, -1) for i in range(groups)]
 
 
-def _group_weights(w, groups, last: bool):
+def _group_weights(w, groups):
     """``w`` (O, C/groups, *kernel) as ``groups`` matrices (O/groups, K*C/groups), in the
-    order of the columns."""
+    (kernel, channel) order of channels-last columns."""
     nd = w.ndim - 2
     o = w.shape[0]
-    if last:
-        wm = w.transpose((0,) + tuple(range(2, 2 + nd)) + (1,)).reshape(o, -1)
-    else:
-        wm = w.reshape(o, -1)
+    wm = w.transpose((0,) + tuple(range(2, 2 + nd)) + (1,)).reshape(o, -1)
     step = o // groups
     return [wm[i * step:(i + 1) * step] for i in range(groups)]
+
+
+def _kernel_offsets(kernel) -> list:
+    """Every kernel offset (a tuple per tap), in the kernel's (row-major) order."""
+    return list(itertools.product(*(range(k) for k in kernel)))
+
+
+def _tap_region(offs, stride, dilation, out) -> tuple:
+    """The slices of the padded input that kernel offset ``offs`` reads at every output
+    position."""
+    return tuple(slice(i * d, i * d + s * (m - 1) + 1, s)
+                 for i, d, s, m in zip(offs, dilation, stride, out))
+
+
+def _kept_taps(spatial, kernel, stride, padding, dilation, out, gather: bool) -> tuple:
+    """The flat indices of the kernel offsets to compute: those that read the input
+    somewhere (``_taps_on_input``; the others read only padding). With ``gather`` (the
+    product needs the kept offsets' weights gathered, which reads the whole weight) only
+    where at most a quarter of them are kept (a 3x3 kernel on a 1x1 plane), else all.
+    Cached: a network asks the same few questions at every step."""
+    return _kept_taps_cached(tuple(spatial), tuple(kernel), tuple(stride),
+                             tuple(tuple(p) for p in padding), tuple(dilation), tuple(out),
+                             gather)
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_taps_cached(spatial, kernel, stride, padding, dilation, out, gather):
+    kk = math.prod(kernel)
+    keep = np.flatnonzero(_taps_on_input(spatial, kernel, stride, padding, dilation, out))
+    return tuple(keep.tolist()) if not gather or keep.size <= kk // 4 else tuple(range(kk))
+
+
+def _first_cols(x, kernel, stride, padding, dilation, out, keep):
+    """The windows of ``x`` for the kernel offsets ``keep`` as a contiguous
+    (N * prod(out), C * len(keep)) matrix, each row in (channel, offset) order: the
+    weight's own order. One copy per offset from the padded input laid out channels last,
+    so each copies runs of C values (a strided view of whole windows copies runs of
+    ``kernel[-1]``, three times slower on the deep layers' small planes); with fewer
+    channels than that, the view."""
+    xp = _xp(x)
+    n, c = x.shape[:2]
+    m = n * math.prod(out)
+    kk = math.prod(kernel)
+    if c < kernel[-1]:
+        cols = _im2col(x, kernel, stride, padding, dilation, out, False)
+        return cols if len(keep) == kk else cols.reshape(m, c, kk)[:, :, keep].reshape(m, -1)
+    xl = _channels_last(x, padding)
+    cols = xp.empty((n,) + tuple(out) + (c, len(keep)), dtype=x.dtype)
+    offsets = _kernel_offsets(kernel)
+    for j, t in enumerate(keep):
+        cols[..., j] = xl[(slice(None),) + _tap_region(offsets[t], stride, dilation, out)]
+    return cols.reshape(m, -1)
+
+
+def _first_weights(w, keep):
+    """``w`` (O, C/groups, *kernel) as an (O, C/groups * len(keep)) matrix in the order of
+    ``_first_cols``: a view of ``w`` when every offset is kept."""
+    o, cg = w.shape[:2]
+    kk = math.prod(w.shape[2:])
+    if len(keep) == kk:
+        return w.reshape(o, -1)
+    xp = _xp(w)
+    return xp.ascontiguousarray(w.reshape(o, cg, kk)[:, :, keep]).reshape(o, -1)
+
+
+def _conv_first(x, w, b, stride, padding, dilation, groups, out):
+    """``conv`` in the weight's own (channel, kernel) order, for outputs with fewer
+    positions than channels (the deep layers of a small batch), where reordering the weight
+    costs more than the columns' gather saves. The product is taken as ``W @ cols.T``,
+    (O, N * prod(out)): with few rows in ``cols``, OpenBLAS runs this orientation 1.5-3x
+    faster than ``cols @ W.T``. Kernel offsets that read only padding are left out."""
+    xp = _xp(x)
+    n = x.shape[0]
+    o = w.shape[0]
+    kernel = w.shape[2:]
+    keep = _kept_taps(x.shape[2:], kernel, stride, padding, dilation, out, True)
+    cols = _first_cols(x, kernel, stride, padding, dilation, out, keep)
+    wm = _first_weights(w, keep)
+    if groups == 1:
+        yt = wm @ cols.T
+    else:
+        yt = xp.empty((o, cols.shape[0]), dtype=x.dtype)
+        og, step = o // groups, cols.shape[1] // groups
+        for gi in range(groups):
+            xp.matmul(wm[gi * og:(gi + 1) * og], cols[:, gi * step:(gi + 1) * step].T,
+                      out=yt[gi * og:(gi + 1) * og])
+    y = xp.ascontiguousarray(yt.reshape(o, n, -1).swapaxes(0, 1)).reshape((n, o) + tuple(out))
+    if b is not None:
+        y += b.reshape((o,) + (1,) * len(out))
+    return y
+
+
+def _input_grad_first(g, w, input_size, stride, padding, dilation, groups):
+    """``conv_input_grad`` in the weight's own order (see ``_conv_first``): the product
+    ``g @ W`` gives every window's columns, added back per kernel offset into the padded
+    gradient laid out channels last (runs of C values); offsets that read only padding
+    are left out."""
+    xp = _xp(g)
+    n, c = input_size[:2]
+    spatial = tuple(input_size[2:])
+    kernel = w.shape[2:]
+    out = g.shape[2:]
+    o = w.shape[0]
+    keep = _kept_taps(spatial, kernel, stride, padding, dilation, out, True)
+    rows = _grad_rows(g)
+    wm = _first_weights(w, keep)
+    if groups == 1:
+        cols = rows @ wm
+    else:  # each group's channels, side by side
+        og = o // groups
+        cols = xp.concatenate([rows[:, gi * og:(gi + 1) * og] @ wm[gi * og:(gi + 1) * og]
+                               for gi in range(groups)], axis=1)
+    cols = cols.reshape((n,) + tuple(out) + (c, len(keep)))
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(spatial, padding))
+    gx = xp.zeros((n,) + padded + (c,), dtype=g.dtype)
+    offsets = _kernel_offsets(kernel)
+    for j, t in enumerate(keep):
+        gx[(slice(None),) + _tap_region(offsets[t], stride, dilation, out)] += cols[..., j]
+    crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, padding))
+    return _channels_first(gx[(slice(None),) + crop])
+
+
+def _weight_grad_first(x, g, weight_size, stride, padding, dilation, groups):
+    """``conv_weight_grad`` in the weight's own order (see ``_conv_first``): ``g.T @ cols``
+    per group; offsets that read only padding get a zero gradient without being
+    computed."""
+    xp = _xp(x)
+    o, cg = weight_size[:2]
+    kernel = tuple(weight_size[2:])
+    out = g.shape[2:]
+    kk = math.prod(kernel)
+    keep = _kept_taps(x.shape[2:], kernel, stride, padding, dilation, out, False)
+    cols = _first_cols(x, kernel, stride, padding, dilation, out, keep)
+    rows = _grad_rows(g)
+    if groups == 1:
+        part = rows.T @ cols
+    else:
+        part = xp.empty((o, cols.shape[1] // groups), dtype=g.dtype)
+        og, step = o // groups, part.shape[1]
+        for gi in range(groups):
+            xp.matmul(rows[:, gi * og:(gi + 1) * og].T, cols[:, gi * step:(gi + 1) * step],
+                      out=part[gi * og:(gi + 1) * og])
+    if len(keep) == kk:
+        return part.reshape(tuple(weight_size))
+    gw = xp.zeros((o * cg, kk), dtype=g.dtype)
+    part = part.reshape(o * cg, len(keep))
+    for j, t in enumerate(keep):  # one flat strided copy each: far faster than a 2-d one
+        gw[:, t] = part[:, j]
+    return gw.reshape(tuple(weight_size))
 
 
 def _grad_rows(g):
@@ -175,10 +328,9 @@ def _shifted_pays(x, kernel, stride, padding, out, groups, min_bytes) -> bool:
     the grid's padding border wastes little of each product."""
     if any(s != 1 for s in stride) or x.shape[1] // groups < _SHIFTED_MIN_CHANNELS:
         return False
-    kk = int(np.prod(kernel, dtype=np.int64))
-    positions = int(np.prod(out, dtype=np.int64))
-    grid = int(np.prod([s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding)],
-                       dtype=np.int64))
+    kk = math.prod(kernel)
+    positions = math.prod(out)
+    grid = math.prod(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding))
     return kk > 1 and grid <= _SHIFTED_MAX_GRID * positions and \
         x.shape[0] * positions * kk * x.shape[1] * x.itemsize >= min_bytes
 
@@ -199,7 +351,7 @@ def _grid(x, padding, tail):
     n, c = x.shape[:2]
     spatial = x.shape[2:]
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(spatial, padding))
-    size = n * int(np.prod(padded, dtype=np.int64))
+    size = n * math.prod(padded)
     buf = xp.zeros((c, size + tail), dtype=x.dtype)
     inner = tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, padding))
     buf[:, :size].reshape((c, n) + padded)[(slice(None), slice(None)) + inner] = \
@@ -209,7 +361,7 @@ def _grid(x, padding, tail):
 
 def _offsets(kernel, dilation, padded):
     """The column offset on the padded grid of each kernel offset, in the kernel's order."""
-    steps = [int(np.prod(padded[i + 1:], dtype=np.int64)) for i in range(len(padded))]
+    steps = [math.prod(padded[i + 1:]) for i in range(len(padded))]
     return [sum(i * d * s for i, d, s in zip(offs, dilation, steps))
             for offs in itertools.product(*(range(k) for k in kernel))]
 
@@ -224,7 +376,7 @@ def _shifted_conv(x, w, b, padding, dilation, groups, out):
     o, cg = w.shape[:2]
     kernel = w.shape[2:]
     nd = len(kernel)
-    kk = int(np.prod(kernel, dtype=np.int64))
+    kk = math.prod(kernel)
     offs = _offsets(kernel, dilation,
                     tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding)))
     grid, padded, m = _grid(x, padding, offs[-1])
@@ -278,10 +430,11 @@ def conv(x, w, b, stride, padding, dilation, groups):
         return y
     if _shifted_pays(x, kernel, stride, padding, out, groups, _SHIFTED_MIN_BYTES):
         return _shifted_conv(x, w, b, padding, dilation, groups, out)
-    last = _channels_last_pays(n * int(np.prod(out, dtype=np.int64)), o)
-    cols = _group_cols(_im2col(x, kernel, stride, padding, dilation, out, last), groups,
-                       int(np.prod(kernel, dtype=np.int64)), last)
-    ws = _group_weights(w, groups, last)
+    if not _channels_last_pays(n * math.prod(out), o):
+        return _conv_first(x, w, b, stride, padding, dilation, groups, out)
+    cols = _group_cols(_im2col(x, kernel, stride, padding, dilation, out, True), groups,
+                       math.prod(kernel))
+    ws = _group_weights(w, groups)
     if groups == 1:
         y = cols[0] @ ws[0].T
     else:
@@ -298,45 +451,31 @@ def conv_input_grad(g, w, input_size, stride, padding, dilation, groups):
     kernel = tuple(w.shape[2:])
     out = tuple(g.shape[2:])
     nd = len(kernel)
-    rows_count = n * int(np.prod(out, dtype=np.int64))
-    last = _channels_last_pays(rows_count, w.shape[0])
-    # with few positions the flipped weight's reorder costs more than the scatter it saves
-    if last and g.size and all(s == 1 for s in stride) and \
+    spatial = tuple(input_size[2:])
+    if not g.size or not math.prod(input_size):
+        return xp.zeros(tuple(input_size), dtype=g.dtype)
+    if not _channels_last_pays(n * math.prod(out), w.shape[0]):
+        return _input_grad_first(g, w, input_size, stride, padding, dilation, groups)
+    if all(s == 1 for s in stride) and \
             all(max(lo, hi) <= d * (k - 1) for (lo, hi), d, k in zip(padding, dilation, kernel)):
         return _conv_input_grad_as_conv(g, w, padding, dilation, groups)
-    spatial = tuple(input_size[2:])
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(spatial, padding))
-    gx = xp.zeros((n,) + padded + (c,) if last else (n, c) + padded, dtype=g.dtype)
-    if g.size and gx.size:
-        rows = _grad_rows(g)
-        ws = _group_weights(w, groups, last)
-        step = rows.shape[1] // groups
-        parts = [rows[:, i * step:(i + 1) * step] @ wg for i, wg in enumerate(ws)]
-        k = int(np.prod(kernel, dtype=np.int64))
-        if groups == 1:
-            cols = parts[0]
-        elif last:  # back to (kernel, channel) order, the groups' channels side by side
-            cols = xp.stack([p.reshape(-1, k, c // groups) for p in parts], axis=2)
-        else:
-            cols = xp.concatenate(parts, axis=1)
-        if last:
-            cols = cols.reshape((n,) + out + kernel + (c,))
-        else:  # (N, *out, C, *kernel) read as (N, C, *out, *kernel)
-            cols = cols.reshape((n,) + out + (c,) + kernel)
-            cols = cols.transpose((0, 1 + nd) + tuple(range(1, 1 + nd)) +
-                                  tuple(range(2 + nd, 2 + 2 * nd)))
-        lead = (slice(None),) if last else (slice(None), slice(None))
-        for offs in itertools.product(*(range(kk) for kk in kernel)):
-            region = tuple(slice(i * d, i * d + s * (m - 1) + 1, s)
-                           for i, d, s, m in zip(offs, dilation, stride, out))
-            if last:
-                gx[lead + region] += cols[(slice(None),) * (1 + nd) + offs]
-            else:
-                gx[lead + region] += cols[(slice(None),) * (2 + nd) + offs]
+    gx = xp.zeros((n,) + padded + (c,), dtype=g.dtype)
+    rows = _grad_rows(g)
+    ws = _group_weights(w, groups)
+    step = rows.shape[1] // groups
+    parts = [rows[:, i * step:(i + 1) * step] @ wg for i, wg in enumerate(ws)]
+    k = math.prod(kernel)
+    if groups == 1:
+        cols = parts[0]
+    else:  # back to (kernel, channel) order, the groups' channels side by side
+        cols = xp.stack([p.reshape(-1, k, c // groups) for p in parts], axis=2)
+    cols = cols.reshape((n,) + out + kernel + (c,))
+    for offs in _kernel_offsets(kernel):
+        gx[(slice(None),) + _tap_region(offs, stride, dilation, out)] += \
+            cols[(slice(None),) * (1 + nd) + offs]
     crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, padding))
-    if last:
-        return _channels_first(gx[(slice(None),) + crop])
-    return xp.ascontiguousarray(gx[(slice(None), slice(None)) + crop])
+    return _channels_first(gx[(slice(None),) + crop])
 
 
 def _conv_input_grad_as_conv(g, w, padding, dilation, groups):
@@ -393,23 +532,6 @@ def _taps_on_input(spatial, kernel, stride, padding, dilation, out) -> np.ndarra
     return mask.reshape(-1)
 
 
-def _weight_grad_of_taps(rows, cols, taps, weight_size, groups):
-    """The weight gradient in the weight's own order, computed for the kernel offsets in
-    ``taps`` only: the others read nothing but padding, so their gradient is zero."""
-    xp = _xp(rows)
-    o, cg = weight_size[:2]
-    k = taps.size
-    keep = np.flatnonzero(taps)
-    gw = xp.zeros((o, cg, k), dtype=rows.dtype)
-    step = rows.shape[1] // groups
-    og = o // groups
-    for i, c in enumerate(cols):
-        used = c.reshape(c.shape[0], cg, k)[:, :, keep].reshape(c.shape[0], -1)
-        part = rows[:, i * step:(i + 1) * step].T @ used
-        gw[i * og:(i + 1) * og, :, keep] = part.reshape(og, cg, keep.size)
-    return gw.reshape(tuple(weight_size))
-
-
 def conv_weight_grad(x, g, weight_size, stride, padding, dilation, groups):
     """The gradient of ``conv`` for its weight: windows of ``x`` against ``g``."""
     xp = _xp(x)
@@ -420,73 +542,122 @@ def conv_weight_grad(x, g, weight_size, stride, padding, dilation, groups):
         return xp.zeros(tuple(weight_size), dtype=g.dtype)
     if _shifted_pays(x, kernel, stride, padding, out, groups, _SHIFTED_GRAD_MIN_BYTES):
         return _shifted_weight_grad(x, g, weight_size, padding, dilation, groups)
-    k = int(np.prod(kernel, dtype=np.int64))
     o = weight_size[0]
-    last = _channels_last_pays(g.shape[0] * int(np.prod(out, dtype=np.int64)), o)
-    cols = _group_cols(_im2col(x, kernel, stride, padding, dilation, out, last), groups, k,
-                       last)
+    if not _channels_last_pays(g.shape[0] * math.prod(out), o):
+        return _weight_grad_first(x, g, weight_size, stride, padding, dilation, groups)
+    cols = _group_cols(_im2col(x, kernel, stride, padding, dilation, out, True), groups,
+                       math.prod(kernel))
     rows = _grad_rows(g)
     step = rows.shape[1] // groups
-    if last:
-        # (cols^T @ g)^T rather than g^T @ cols: OpenBLAS is much slower on the latter when
-        # the inner (N * out) dim is long and the output channels few
-        parts = [(cg.T @ rows[:, i * step:(i + 1) * step]).T for i, cg in enumerate(cols)]
-    else:  # few rows: the product comes out in the weight's own order
-        taps = _taps_on_input(x.shape[2:], kernel, stride, padding, dilation, out)
-        if not taps.all():
-            return _weight_grad_of_taps(rows, cols, taps, weight_size, groups)
-        parts = [rows[:, i * step:(i + 1) * step].T @ cg for i, cg in enumerate(cols)]
+    # (cols^T @ g)^T rather than g^T @ cols: OpenBLAS is much slower on the latter when
+    # the inner (N * out) dim is long and the output channels few
+    parts = [(cg.T @ rows[:, i * step:(i + 1) * step]).T for i, cg in enumerate(cols)]
     gw = parts[0] if groups == 1 else xp.concatenate(parts, axis=0)
-    if not last:
-        return xp.ascontiguousarray(gw).reshape(tuple(weight_size))
     gw = gw.reshape((o,) + kernel + (weight_size[1],))
     return xp.ascontiguousarray(gw.transpose((0, nd + 1) + tuple(range(1, nd + 1))))
 
 
+def _pool_phases(x, kernel, stride, padding, dilation, out, fill):
+    """Every kernel offset's windows of ``x`` (..., *spatial) padded with ``fill``, as flat
+    slices over a common grid, and the grid's shape: (..., size) where each plane's first
+    ``out[0] * prod(phase plane[1:])`` positions are its outputs (with garbage past ``out``
+    in the inner dims, and in the rest of ``size``, to be cropped).
+
+    The padded input is split into its stride phases, the positions of each residue modulo
+    the stride, each copied once from ``x`` into a flat, ``fill``-padded buffer: kernel
+    offset ``reach`` then reads phase ``reach % stride`` from flat offset
+    ``sum(reach // stride * step)``, one contiguous slice over all the planes at once."""
+    xp = _xp(x)
+    nd = len(kernel)
+    lead = x.shape[:-nd]
+    spatial = x.shape[-nd:]
+    planes = math.prod(lead)
+    padded = [s + lo + hi for s, (lo, hi) in zip(spatial, padding)]
+    grid = tuple(-(-p // s) for p, s in zip(padded, stride))  # the largest phase's planes
+    steps = [math.prod(grid[i + 1:]) for i in range(nd)]
+    reaches = [[o * d for o, d in zip(offs, dilation)] for offs in _kernel_offsets(kernel)]
+    starts = [sum(r // s * st for r, s, st in zip(reach, stride, steps)) for reach in reaches]
+    size = max(max(starts) + out[0] * steps[0], math.prod(grid))  # per plane
+    phases = {}
+    views = []
+    for reach, start in zip(reaches, starts):
+        res = tuple(r % s for r, s in zip(reach, stride))
+        if res not in phases:
+            buf = xp.full(planes * size + max(starts), fill, dtype=x.dtype)
+            # the input positions of this phase: padded position res + s * q is input
+            # position res + s * q - lo
+            dst, src = [], []
+            for r, s, (lo, _), n in zip(res, stride, padding, spatial):
+                q = max(0, -((r - lo) // s))
+                a = r + s * q - lo
+                count = max(0, -(-(n - a) // s))
+                dst.append(slice(q, q + count))
+                src.append(slice(a, a + s * (count - 1) + 1 if count else a, s))
+            plane = buf[:planes * size].reshape(lead + (size,))[..., :math.prod(grid)]
+            plane.reshape(lead + grid)[(Ellipsis,) + tuple(dst)] = x[(Ellipsis,) + tuple(src)]
+            phases[res] = buf
+        views.append(phases[res][start:start + planes * size])
+    return views, (size, (out[0],) + grid[1:])
+
+
 def max_pool(x, kernel, stride, padding, dilation, out):
     """Max over windows of ``x`` (..., *spatial), padded with -inf, and the flat index of
-    each maximum in its (unpadded) plane, as int64. The first maximum wins; NaN propagates."""
+    each maximum in its (unpadded) plane, as int64. The first maximum wins; NaN propagates
+    (the last NaN's index, as PyTorch's kernel keeps it).
+
+    Branch-free: a running ``maximum`` and a running window index updated by arithmetic
+    (``arg += take * (k - arg)``, in a small integer type), since masked assignments on
+    data-dependent masks are several times slower in NumPy. Each kernel offset reads one
+    flat slice per plane (``_pool_phases``), so every op runs over long contiguous runs;
+    the positions off the output are cropped at the end."""
     xp = _xp(x)
     nd = len(kernel)
     spatial = x.shape[-nd:]
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    win = _windows(xp, pad(x, padding, fill), kernel, stride, dilation, out)
-    lead = (slice(None),) * (x.ndim - nd)
-    best = None
-    for k, offs in enumerate(itertools.product(*(range(n) for n in kernel))):
-        v = win[lead + offs]
-        if best is None:
-            best = v.copy()
-            arg = xp.zeros(best.shape, dtype=np.int64)
-            continue
-        take = v > best
-        if x.dtype.kind == "f":
-            take |= xp.isnan(v)
-        xp.copyto(best, v, where=take)
-        arg[take] = k
-    # window index k -> flat index into the unpadded plane
-    flat = xp.zeros(best.shape, dtype=np.int64)
-    rest = arg
-    place = 1
-    starts = []
-    for i in reversed(range(nd)):
-        ki = rest % kernel[i]
-        rest = rest // kernel[i]
-        start = (xp.arange(out[i], dtype=np.int64) * stride[i] - padding[i][0]).reshape(
-            (-1,) + (1,) * (nd - 1 - i))
-        starts.append(start)
-        flat += (start + ki * dilation[i]) * place
-        place *= spatial[i]
+    views, grid = _pool_phases(x, kernel, stride, padding, dilation, out, fill)
+    best = views[0].copy()
+    arg = xp.zeros(best.shape, dtype=np.uint8 if len(views) <= 256 else np.int64)
+    take = xp.empty(best.shape, dtype=bool)
+    step = xp.empty_like(arg)
+    for k in range(1, len(views)):
+        xp.greater(views[k], best, out=take)
+        xp.maximum(best, views[k], out=best)
+        xp.subtract(arg.dtype.type(k), arg, out=step)  # (wraps around in uint8: still exact)
+        xp.multiply(step, take, out=step)
+        arg += step
+    if x.dtype.kind == "f" and bool(xp.isnan(best).any()):
+        for k in range(len(views)):
+            xp.isnan(views[k], out=take)
+            xp.subtract(arg.dtype.type(k), arg, out=step)
+            xp.multiply(step, take, out=step)
+            arg += step
+    size, grid = grid
+    crop = (Ellipsis,) + tuple(slice(0, m) for m in out)
+    lead = x.shape[:-nd]
+    best = xp.ascontiguousarray(
+        best.reshape(lead + (size,))[..., :math.prod(grid)].reshape(lead + grid)[crop])
+    arg = arg.reshape(lead + (size,))[..., :math.prod(grid)].reshape(lead + grid)[crop]
+    # window index k -> flat index into the unpadded plane: the window's start plus the
+    # offset of tap k
+    place = [math.prod(spatial[i + 1:]) for i in range(nd)]
+    taps = xp.asarray([sum(o * d * p for o, d, p in zip(offs, dilation, place))
+                       for offs in itertools.product(*(range(n) for n in kernel))],
+                      dtype=np.int64)
+    starts = [(xp.arange(out[i], dtype=np.int64) * stride[i] - padding[i][0]).reshape(
+        (-1,) + (1,) * (nd - 1 - i)) for i in range(nd)]
+    base = sum(start * p for start, p in zip(starts, place))  # each window's first position
+    flat = xp.take(taps, arg)
+    flat += base
     if any(lo for lo, _ in padding) and bool((best == fill).any()):
         # a window with no input element above the padding's fill (all padding, or all
         # -inf) keeps its first element, padding: PyTorch's index is instead the window's
         # first position past the low padding
-        first, padded, place = 0, False, 1
-        for i, start in zip(reversed(range(nd)), starts):
+        first, padded = 0, False
+        for i in range(nd):
+            start = starts[i]
             skip = (xp.maximum(-start, 0) + dilation[i] - 1) // dilation[i] * dilation[i]
-            first = first + (start + skip) * place
+            first = first + (start + skip) * place[i]
             padded = padded | (start < 0)
-            place *= spatial[i]
         flat = xp.where((arg == 0) & padded, first, flat)
     return best, flat
 
@@ -494,8 +665,8 @@ def max_pool(x, kernel, stride, padding, dilation, out):
 def max_pool_scatter(g, indices, input_size):
     """Each element of ``g`` added at its ``indices`` in a zero array of ``input_size``."""
     xp = _xp(g)
-    plane = int(np.prod(input_size[-2:], dtype=np.int64))
-    rows = int(np.prod(input_size[:-2], dtype=np.int64))
+    plane = math.prod(input_size[-2:])
+    rows = math.prod(input_size[:-2])
     if not g.size:
         return xp.zeros(tuple(input_size), dtype=g.dtype)
     idx = indices.reshape(rows, -1) + xp.arange(rows, dtype=np.int64)[:, None] * plane
@@ -509,7 +680,7 @@ def max_pool_gather(x, indices):
     xp = _xp(x)
     if not indices.size:
         return xp.zeros(indices.shape, dtype=x.dtype)
-    rows = int(np.prod(x.shape[:-2], dtype=np.int64))
+    rows = math.prod(x.shape[:-2])
     flat = x.reshape(rows, -1)
     return xp.take_along_axis(flat, indices.reshape(rows, -1), axis=1).reshape(indices.shape)
 
