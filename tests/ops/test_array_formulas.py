@@ -119,3 +119,20 @@ def test_large_gradients_take_the_threaded_tensor_path():
     x = ember.full((n,), 0.5, requires_grad=True)
     (x.tanh() * 2).sum().backward()
     np.testing.assert_allclose(x.grad.numpy()[:3], 2 * (1 - np.tanh(0.5) ** 2), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_relu_array_backward_masks_bits_exactly_as_where(dtype, layout):
+    # relu's array formula clears the bits of the gradient where the result is not positive:
+    # it must equal np.where bit for bit, NaN and inf gradients at masked places included
+    rng = np.random.default_rng(0)
+    result = np.maximum(rng.standard_normal((6, 5)), 0).astype(dtype)
+    result[0, :2] = [0.0, -0.0]
+    grad = rng.standard_normal((5, 6)).astype(dtype).T if layout == "transposed" else \
+        rng.standard_normal((6, 5)).astype(dtype)
+    grad[0, 0], grad[0, 1], grad[1, 0] = np.nan, np.inf, -0.0
+    got = pointwise._where_positive(grad, result)
+    want = np.where(result > 0, grad, 0)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got.view(f"u{got.itemsize}"), want.view(f"u{want.itemsize}"))

@@ -641,7 +641,6 @@ def _sigmoid_forward(x):
     return np.reciprocal(t, out=t)
 
 
-
 SIGMOID_BACKWARD = defop("sigmoid_backward", inputs=("grad_output", "output"),
                          forward=_sigmoid_backward_forward, derivatives={
                              "grad_output": lambda grad, output: sigmoid_backward(grad, output),
@@ -656,9 +655,28 @@ SIGMOID = defop("sigmoid", forward=_sigmoid_forward, derivatives={
 def sigmoid_backward(grad, output):
     """``grad * output * (1 - output)`` in one op: the derivative of sigmoid at its output."""
     return binary(SIGMOID_BACKWARD, grad, output)
+
+
+_SAME_SIZE_INT = {np.dtype(np.float16): np.int16, np.dtype(np.float32): np.int32,
+                  np.dtype(np.float64): np.int64}
+
+
+def _where_positive(grad, result):
+    """``np.where(result > 0, grad, 0)``, computed by clearing the bits of ``grad`` where
+    ``result <= 0``: the same values (a NaN gradient at a masked place gives 0), but NumPy's
+    ``where`` with a data-dependent mask is about 20x slower than this on large arrays."""
+    as_int = _SAME_SIZE_INT.get(grad.dtype)
+    if as_int is None or grad.__class__ is not np.ndarray or grad.shape != result.shape:
+        return np.where(result > 0, grad, 0)
+    mask = np.greater(result, 0).view(np.uint8).astype(as_int)
+    np.negative(mask, out=mask)  # all bits set where result > 0, none elsewhere
+    np.bitwise_and(grad.view(as_int), mask, out=mask)
+    return mask.view(grad.dtype)
+
+
 RELU = defop("relu", forward=lambda x: np.maximum(x, 0, dtype=x.dtype), derivatives={
     "self": lambda grad, result: where(result > 0, grad, 0.0)},
-    on_arrays={"self": lambda grad, result: np.where(result > 0, grad, 0)})
+    on_arrays={"self": _where_positive})
 TRUNC = defop("trunc", forward=np.trunc, derivatives={"self": lambda grad: grad * 0})
 FLOOR = defop("floor", forward=np.floor, derivatives={"self": lambda grad: grad * 0})
 CEIL = defop("ceil", forward=np.ceil, derivatives={"self": lambda grad: grad * 0})
