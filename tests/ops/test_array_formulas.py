@@ -122,7 +122,7 @@ def test_large_gradients_take_the_threaded_tensor_path():
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
-@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "0-d"])
 def test_relu_array_backward_masks_bits_exactly_as_where(dtype, layout):
     # relu's array formula clears the bits of the gradient where the result is not positive:
     # it must equal np.where bit for bit, NaN and inf gradients at masked places included
@@ -132,7 +132,10 @@ def test_relu_array_backward_masks_bits_exactly_as_where(dtype, layout):
     grad = rng.standard_normal((5, 6)).astype(dtype).T if layout == "transposed" else \
         rng.standard_normal((6, 5)).astype(dtype)
     grad[0, 0], grad[0, 1], grad[1, 0] = np.nan, np.inf, -0.0
+    if layout == "0-d":
+        grad, result = np.array(grad[0, 0]), np.array(result[0, 2])  # 0-d arrays
     got = pointwise._where_positive(grad, result)
     want = np.where(result > 0, grad, 0)
     assert got.dtype == want.dtype
-    np.testing.assert_array_equal(got.view(f"u{got.itemsize}"), want.view(f"u{want.itemsize}"))
+    np.testing.assert_array_equal(np.asarray(got).view(f"u{got.itemsize}"),
+                                  np.asarray(want).view(f"u{want.itemsize}"))

@@ -666,7 +666,8 @@ def _where_positive(grad, result):
     ``result <= 0``: the same values (a NaN gradient at a masked place gives 0), but NumPy's
     ``where`` with a data-dependent mask is about 20x slower than this on large arrays."""
     as_int = _SAME_SIZE_INT.get(grad.dtype)
-    if as_int is None or grad.__class__ is not np.ndarray or grad.shape != result.shape:
+    if as_int is None or grad.__class__ is not np.ndarray or grad.shape != result.shape \
+            or not grad.ndim:
         return np.where(result > 0, grad, 0)
     mask = np.greater(result, 0).view(np.uint8).astype(as_int)
     np.negative(mask, out=mask)  # all bits set where result > 0, none elsewhere
